@@ -1,0 +1,1 @@
+"""Models: pretrained language model loading and the baselines they are compared with."""

@@ -1,0 +1,216 @@
+"""Honest baselines every text model in the book is compared with.
+
+- `PopularityRecommender`: the most-interacted items; no personalisation at all.
+- `ALSRecommender`: ID-based collaborative filtering (implicit-feedback matrix factorisation,
+  alternating least squares from the `implicit` library). It knows users and items only by
+  their IDs, so it cannot rank an item or a user that training never saw.
+- `ContentRecommender` / `TfidfRecommender`: a user profile is the mean vector of the texts of
+  the items in their history; items are ranked by cosine similarity. With TF-IDF vectors this
+  is the lexical baseline; with sentence embeddings it is the pretrained-model recommender.
+
+All share one interface: ``fit(train, items)`` then ``recommend(users, k)``, where ``items`` is
+the whole catalogue (cold items included: content models can rank them, ID models cannot).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import normalize
+from tqdm import TqdmWarning
+
+from ..data.schema import INTERACTION_COLUMNS, ITEM_COLUMNS, require_columns
+from ..errors import ParameterError
+from ..params import check_int
+
+UNRANKABLE = -np.inf  # the score of an item a model cannot rank
+
+
+class Recommender:
+    """Shared plumbing: the catalogue index, seen items, and top-k selection."""
+
+    name = "recommender"
+
+    def fit(self, train: pd.DataFrame, items: pd.DataFrame) -> Recommender:
+        require_columns(train, INTERACTION_COLUMNS, "training interactions")
+        require_columns(items, ITEM_COLUMNS, "item catalogue")
+        self.item_ids = items["item_id"].to_numpy()
+        self.item_index = pd.Index(self.item_ids)
+        if not self.item_index.is_unique:
+            raise ParameterError("the item catalogue has duplicate item_id values")
+        known = self.item_index.get_indexer(train["item_id"])
+        if (known < 0).any():
+            raise ParameterError("training interactions mention items missing from the catalogue")
+        self.user_index = pd.Index(np.sort(train["user_id"].unique()))
+        rows = self.user_index.get_indexer(train["user_id"])
+        self.user_items = sp.csr_matrix(
+            (np.ones(len(train), dtype=np.float32), (rows, known)),
+            shape=(len(self.user_index), len(self.item_ids)),
+        )
+        self.user_items.sum_duplicates()
+        self.item_counts = np.asarray((self.user_items > 0).sum(axis=0)).ravel()
+        self._fit()
+        return self
+
+    def _fit(self) -> None:
+        """Model-specific training, after the shared matrices exist."""
+
+    def score(self, users: Sequence[str]) -> np.ndarray:
+        """Scores (len(users), n_items); `UNRANKABLE` marks items the model cannot rank."""
+        raise NotImplementedError
+
+    def popularity_scores(self, n_users: int) -> np.ndarray:
+        counts = np.where(self.item_counts > 0, self.item_counts, UNRANKABLE).astype(np.float32)
+        return np.tile(counts, (n_users, 1))
+
+    def recommend(
+        self, users: Sequence[str], k: int = 10, exclude_seen: bool = True,
+        batch_size: int = 2048,
+    ) -> dict[str, list[str]]:
+        """Top-k item IDs per user, best first, never an item the model cannot rank."""
+        check_int("k", k, low=1)
+        users = list(users)
+        result: dict[str, list[str]] = {}
+        for start in range(0, len(users), batch_size):
+            batch = users[start:start + batch_size]
+            scores = self.score(batch).astype(np.float32, copy=True)
+            if exclude_seen:
+                rows = self.user_index.get_indexer(batch)
+                for r, row in enumerate(rows):
+                    if row >= 0:
+                        seen = self.user_items.indices[
+                            self.user_items.indptr[row]:self.user_items.indptr[row + 1]]
+                        scores[r, seen] = UNRANKABLE
+            top = _top_k(scores, k)
+            for user, indices, row_scores in zip(batch, top, scores, strict=True):
+                keep = indices[np.isfinite(row_scores[indices])]
+                result[user] = self.item_ids[keep].tolist()
+        return result
+
+
+class PopularityRecommender(Recommender):
+    """Everyone gets the items with the most distinct users in training."""
+
+    name = "popularity"
+
+    def score(self, users: Sequence[str]) -> np.ndarray:
+        return self.popularity_scores(len(users))
+
+
+class ALSRecommender(Recommender):
+    """Implicit-feedback matrix factorisation (Hu, Koren & Volinsky 2008) via `implicit`.
+
+    Users unseen in training get popularity scores: the ID model has no vector for them, and
+    falling back to popularity is what a production system would do.
+    """
+
+    name = "als"
+
+    def __init__(self, factors: int = 64, regularization: float = 0.05, alpha: float = 10.0,
+                 iterations: int = 15, seed: int = 0) -> None:
+        self.factors = check_int("factors", factors, low=1)
+        self.regularization = regularization
+        self.alpha = alpha
+        self.iterations = check_int("iterations", iterations, low=1)
+        self.seed = seed
+
+    def _fit(self) -> None:
+        from threadpoolctl import threadpool_limits
+
+        with warnings.catch_warnings():  # implicit imports tqdm.auto, which warns without widgets
+            warnings.simplefilter("ignore", TqdmWarning)
+            from implicit.cpu.als import AlternatingLeastSquares
+
+        # implicit warns (and slows down) when BLAS runs its own thread pool.
+        with threadpool_limits(1, "blas"):
+            model = AlternatingLeastSquares(
+                factors=self.factors, regularization=self.regularization, alpha=self.alpha,
+                iterations=self.iterations, random_state=self.seed, num_threads=1,
+            )
+            model.fit(self.user_items, show_progress=False)
+        self.user_factors = np.asarray(model.user_factors)
+        self.item_factors = np.asarray(model.item_factors)
+
+    def score(self, users: Sequence[str]) -> np.ndarray:
+        rows = self.user_index.get_indexer(list(users))
+        scores = self.popularity_scores(len(rows))
+        known = rows >= 0
+        dot = self.user_factors[rows[known]] @ self.item_factors.T
+        dot[:, self.item_counts == 0] = UNRANKABLE
+        scores[known] = dot
+        return scores
+
+
+class ContentRecommender(Recommender):
+    """Rank items by cosine similarity to the mean text vector of the user's history.
+
+    `item_vectors` holds one row per catalogue item (dense embeddings or a sparse TF-IDF
+    matrix), in the order of the ``items`` table given to `fit`. Every item with text can be
+    ranked, including items nobody interacted with. Unseen users get popularity scores.
+    """
+
+    name = "content"
+
+    def __init__(self, item_vectors: np.ndarray | sp.spmatrix | None = None) -> None:
+        self.item_vectors = item_vectors
+
+    def _fit(self) -> None:
+        if self.item_vectors is None:
+            raise ParameterError("ContentRecommender needs item_vectors (one row per item)")
+        if self.item_vectors.shape[0] != len(self.item_ids):
+            raise ParameterError(
+                f"item_vectors has {self.item_vectors.shape[0]} rows but the catalogue has "
+                f"{len(self.item_ids)} items; build the vectors from the same items table")
+        vectors = normalize(self.item_vectors)
+        profiles = normalize(self.user_items) @ vectors  # mean of the history's vectors
+        self._vectors = vectors
+        self._profiles = normalize(profiles)
+
+    def score(self, users: Sequence[str]) -> np.ndarray:
+        rows = self.user_index.get_indexer(list(users))
+        scores = self.popularity_scores(len(rows))
+        known = rows >= 0
+        similarity = self._profiles[rows[known]] @ self._vectors.T
+        scores[known] = similarity.toarray() if sp.issparse(similarity) else similarity
+        return scores
+
+
+class TfidfRecommender(ContentRecommender):
+    """The lexical content baseline: TF-IDF vectors of the item texts (words and bigrams)."""
+
+    name = "tfidf"
+
+    def __init__(self, min_df: int = 1, ngram_range: tuple[int, int] = (1, 2)) -> None:
+        super().__init__()
+        self.vectorizer = TfidfVectorizer(min_df=min_df, ngram_range=ngram_range,
+                                          sublinear_tf=True)
+
+    def fit(self, train: pd.DataFrame, items: pd.DataFrame) -> TfidfRecommender:
+        require_columns(items, ITEM_COLUMNS, "item catalogue")
+        self.item_vectors = self.vectorizer.fit_transform(items["text"].fillna(""))
+        super().fit(train, items)
+        return self
+
+
+def lexical_classifier(seed: int = 0, max_features: int = 50_000) -> Pipeline:
+    """TF-IDF + logistic regression: the lexical baseline for text classification tasks."""
+    return make_pipeline(
+        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, max_features=max_features),
+        LogisticRegression(max_iter=2_000, random_state=seed),
+    )
+
+
+def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k best scores per row, best first (ties: lower index first)."""
+    k = min(k, scores.shape[1])
+    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    part_scores = np.take_along_axis(scores, part, axis=1)
+    order = np.lexsort((part, -part_scores), axis=1)
+    return np.take_along_axis(part, order, axis=1)
