@@ -31,7 +31,8 @@ test-unit: install
 # nbval: a fresh run of every committed notebook must reproduce its outputs; then papermill
 # runs with other parameters that assert the recorded figures.
 test-notebooks: install
-	$(BIN)/python -m pytest --nbval $(NOTEBOOKS) --nbval-sanitize-with tests/notebooks/sanitize.cfg
+	$(BIN)/python -m pytest --nbval --nbval-current-env $(NOTEBOOKS) \
+		--nbval-sanitize-with tests/notebooks/sanitize.cfg
 	$(BIN)/python -m pytest -m notebooks tests
 
 # Re-run every notebook in place with its default parameters (refreshes committed outputs).

@@ -6,6 +6,7 @@ after the `parameters` cell and fails early with a message naming the parameter 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -26,6 +27,8 @@ def check_float(
     """Return `value` as a float if it is a number within [low, high], else raise."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ParameterError(f"parameter {name!r} must be a number, got {value!r}")
+    if math.isnan(value):
+        raise ParameterError(f"parameter {name!r} must be a number, got nan")
     _check_range(name, value, low, high)
     return float(value)
 

@@ -37,14 +37,16 @@ def long_tail(curve: pd.DataFrame, ax: Axes | None = None, title: str = "") -> A
 
 
 def stacked_shares(table: pd.DataFrame, ax: Axes | None = None, title: str = "",
-                   top: int = 8) -> Axes:
+                   top: int = 13) -> Axes:
     """Stacked area of category shares over time; categories beyond `top` become 'other'."""
     ax = _axes(ax)
     order = table.mean().sort_values(ascending=False).index
     shown = table[order[:top]].copy()
     if len(order) > top:
         shown["other"] = table[order[top:]].sum(axis=1)
-    ax.stackplot(shown.index, shown.T.to_numpy(), labels=shown.columns, alpha=0.85)
+    colours = plt.get_cmap("tab20").colors
+    ax.stackplot(shown.index, shown.T.to_numpy(), labels=shown.columns, alpha=0.9,
+                 colors=[colours[i % len(colours)] for i in range(shown.shape[1])])
     ax.set_ylim(0, 1)
     ax.set_ylabel("share of interactions")
     ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8, frameon=False)

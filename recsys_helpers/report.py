@@ -1,9 +1,11 @@
 """Recording headline figures so that tests can read them back from an executed notebook.
 
-`record("ndcg_warm", 0.231)` displays a small output with two representations: plain text for
-the reader (and for nbval to compare) and a JSON payload under a project-specific MIME type that
-`read_records` collects from the saved notebook. A value is rounded when recorded, so what the
-reader sees, what nbval checks and what the tests assert are the same number.
+`record("ndcg_warm", 0.231)` displays one line of plain text for the reader (and for nbval to
+compare) and attaches the figure as JSON to that output's metadata under `RECORD_KEY`, where
+`read_records` collects it from the saved notebook. (Metadata rather than a custom MIME type:
+renderers such as Jupyter Book warn about MIME types they do not know.) A value is rounded
+when recorded, so what the reader sees, what nbval checks and what the tests assert are the same
+number.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 from .errors import DataError, ParameterError
 
-MIME_TYPE = "application/vnd.recsys-helpers.record+json"
+RECORD_KEY = "recsys_helpers.record"
 
 
 def record(name: str, value: Any, digits: int = 4) -> None:
@@ -26,10 +28,8 @@ def record(name: str, value: Any, digits: int = 4) -> None:
     value = _jsonable(value, digits)
     from IPython.display import display
 
-    display(
-        {MIME_TYPE: {"name": name, "value": value}, "text/plain": f"recorded {name} = {value}"},
-        raw=True,
-    )
+    display({"text/plain": f"recorded {name} = {value}"},
+            metadata={RECORD_KEY: {"name": name, "value": value}}, raw=True)
 
 
 def read_records(notebook: str | Path) -> dict[str, Any]:
@@ -39,12 +39,12 @@ def read_records(notebook: str | Path) -> dict[str, Any]:
         cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
     except FileNotFoundError as err:
         raise DataError(f"notebook {path} does not exist; execute it first") from err
-    except (json.JSONDecodeError, KeyError) as err:
+    except (ValueError, KeyError, TypeError) as err:  # bad JSON or text, or not a notebook
         raise DataError(f"{path} is not a valid notebook file: {err}") from err
     records: dict[str, Any] = {}
     for cell in cells:
         for output in cell.get("outputs", []):
-            payload = output.get("data", {}).get(MIME_TYPE)
+            payload = output.get("metadata", {}).get(RECORD_KEY)
             if payload is not None:
                 records[payload["name"]] = payload["value"]
     return records

@@ -1,0 +1,148 @@
+"""Offline model loading: the bundled MiniLM, local folders, and fast failures for hub names."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from safetensors.torch import load_file, save_file
+from transformers import BertConfig, BertForSequenceClassification
+from transformers.utils import logging as hf_logging
+
+from recsys_helpers.errors import ModelNotAvailableError, ParameterError, UnknownNameError
+from recsys_helpers.models import pretrained
+from recsys_helpers.models.pretrained import (
+    MINILM_HUB_ID,
+    MODEL_ALIASES,
+    encode_texts,
+    load_classifier,
+    load_encoder,
+    load_tokenizer,
+    resolve_model,
+)
+
+pytestmark = pytest.mark.unit
+
+MISSING_HUB_NAME = "recsys-helpers-tests/no-such-model"
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    return load_encoder("minilm", device="cpu")
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return load_tokenizer("minilm")
+
+
+def test_resolve_model():
+    bundled = MODEL_ALIASES["minilm"]
+    assert Path(bundled, "config.json").is_file()
+    assert resolve_model() == bundled
+    assert resolve_model(MINILM_HUB_ID) == bundled
+    assert resolve_model("MiniLM") == bundled
+    assert resolve_model("bert-base-uncased") == "bert-base-uncased"  # left to the hub
+    with pytest.raises(UnknownNameError, match="minilm"):
+        resolve_model("not a model name")
+    with pytest.raises(ModelNotAvailableError, match="no model folder"):
+        resolve_model("./no/such/folder")
+    with pytest.raises(ParameterError):
+        resolve_model("")
+
+
+def test_minilm_embeddings_are_384d_normalised_and_meaningful(encoder):
+    texts = ["red cotton t-shirt", "crimson cotton tee", "espresso grinder"]
+    vectors = encode_texts(encoder, texts)
+    assert vectors.shape == (3, 384) and vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    similar, unrelated = vectors[0] @ vectors[1], vectors[0] @ vectors[2]
+    assert similar > unrelated + 0.2
+
+
+def test_encode_texts_edge_cases(encoder):
+    assert encode_texts(encoder, []).shape == (0, 384)
+    # all-MiniLM-L6-v2 ends in its own Normalize module, so normalize=False changes nothing here
+    raw = encode_texts(encoder, ["red cotton t-shirt"], normalize=False)
+    assert raw.shape == (1, 384)
+    with pytest.raises(ParameterError, match="single string"):
+        encode_texts(encoder, "red cotton t-shirt")
+    with pytest.raises(ParameterError, match="strings"):
+        encode_texts(encoder, ["ok", None])
+
+
+@pytest.mark.parametrize("loader", [load_tokenizer, load_encoder, load_classifier])
+def test_unknown_hub_name_offline_fails_fast(loader, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    start = time.perf_counter()
+    with pytest.raises(ModelNotAvailableError) as caught:
+        loader(MISSING_HUB_NAME)
+    assert time.perf_counter() - start < 10
+    message = str(caught.value)
+    assert "minilm" in message and "internet" in message and "HF_HUB_OFFLINE" in message
+
+
+def test_unknown_hub_name_without_offline_flag_fails_fast(monkeypatch):
+    # no network here: the probe of the hub fails within seconds instead of ~50 s of retries;
+    # with network the hub answers "repository not found", which also ends in this error
+    for variable in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        monkeypatch.delenv(variable, raising=False)
+    start = time.perf_counter()
+    with pytest.raises(ModelNotAvailableError, match="minilm"):
+        load_tokenizer(MISSING_HUB_NAME)
+    assert time.perf_counter() - start < 10
+
+
+def test_unreachable_hub_is_reported(monkeypatch):
+    for variable in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setattr(pretrained, "_hub_answers", lambda endpoint, timeout: False)
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    with pytest.raises(ModelNotAvailableError, match="cannot be reached"):
+        load_tokenizer(MISSING_HUB_NAME)
+
+
+def test_classifier_loads_quietly_with_a_new_head(capfd):
+    verbosity = hf_logging.get_verbosity()
+    model = load_classifier("minilm", num_labels=2, device="cpu")
+    assert isinstance(model, BertForSequenceClassification)
+    assert model.config.num_labels == 2 and model.classifier.out_features == 2
+    captured = capfd.readouterr()
+    assert "LOAD REPORT" not in captured.err + captured.out
+    assert hf_logging.get_verbosity() == verbosity  # the quiet block restores the settings
+
+
+def _tiny_classifier(tokenizer) -> BertForSequenceClassification:
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+    )
+    return BertForSequenceClassification(config)
+
+
+def test_local_folder_works(tokenizer, tmp_path):
+    tokenizer.save_pretrained(tmp_path)
+    _tiny_classifier(tokenizer).save_pretrained(tmp_path)
+    reloaded = load_tokenizer(str(tmp_path))
+    assert reloaded("red shirt")["input_ids"] == tokenizer("red shirt")["input_ids"]
+    model = load_classifier(tmp_path, device="cpu")
+    assert model.config.hidden_size == 32
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelNotAvailableError, match="does not hold"):
+        load_classifier(str(tmp_path / "empty"), device="cpu")
+
+
+def test_missing_encoder_weights_still_warn(tokenizer, tmp_path):
+    _tiny_classifier(tokenizer).save_pretrained(tmp_path)
+    weights = load_file(tmp_path / "model.safetensors")
+    weights = {k: v for k, v in weights.items() if "layer.0.output.dense" not in k}
+    save_file(weights, tmp_path / "model.safetensors", metadata={"format": "pt"})
+    with pytest.warns(UserWarning, match="layer.0.output.dense"):
+        load_classifier(str(tmp_path), device="cpu")
