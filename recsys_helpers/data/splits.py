@@ -79,7 +79,7 @@ def cold_user_split(
 
 
 def _cold_split(interactions, column, fraction, seed):
-    check_float(f"{column} fraction", fraction, low=0.01, high=0.99)
+    check_float(f"{column.removesuffix('_id')}_fraction", fraction, low=0.01, high=0.99)
     keys = np.sort(interactions[column].unique())
     rng = np.random.default_rng(seed)
     cold = set(rng.choice(keys, max(1, int(round(len(keys) * fraction))), replace=False))

@@ -152,6 +152,11 @@ def _make_items(config: ShopConfig, rng: np.random.Generator):
     rng.shuffle(category)
     arrives = rng.random(n) >= config.initial_item_share
     created_day = np.where(arrives, rng.integers(1, config.n_days, n), 0)
+    # Every category needs day-0 stock, or a slate could show an item before it exists.
+    for c in range(n_cat):
+        members = np.flatnonzero(category == c)
+        if created_day[members].min() > 0:
+            created_day[members[0]] = 0
     quality = rng.normal(0.0, 0.5, n)
     # Log of the exposure weight the logging policy gives an item: a lognormal long tail.
     appeal = 0.5 * quality + rng.normal(0.0, 1.2, n)

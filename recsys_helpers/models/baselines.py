@@ -211,6 +211,16 @@ def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
     """Indices of the k best scores per row, best first (ties: lower index first)."""
     k = min(k, scores.shape[1])
     part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    # argpartition picks arbitrarily among items tied with the k-th best score (and differently
+    # across numpy versions and CPUs): in such rows take the tied items with the lowest indices.
+    kth = np.take_along_axis(scores, part, axis=1).min(axis=1, keepdims=True)
+    tied = scores == kth
+    rows = np.flatnonzero(tied.sum(axis=1) > np.take_along_axis(tied, part, axis=1).sum(axis=1))
+    if len(rows):
+        better = scores[rows] > kth[rows]
+        room = k - better.sum(axis=1, keepdims=True)
+        chosen = better | (tied[rows] & (np.cumsum(tied[rows], axis=1, dtype=np.int32) <= room))
+        part[rows] = np.nonzero(chosen)[1].reshape(len(rows), k)
     part_scores = np.take_along_axis(scores, part, axis=1)
     order = np.lexsort((part, -part_scores), axis=1)
     return np.take_along_axis(part, order, axis=1)
