@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import stat
 import sys
 import tempfile
 import time
@@ -35,6 +36,7 @@ def execute_in_place(notebook: Path, kernel_name: str = "python3") -> float:
         strip_volatile_metadata(content)
         Path(scratch).write_text(json.dumps(content, indent=1, ensure_ascii=False) + "\n",
                                  encoding="utf-8")
+        os.chmod(scratch, stat.S_IMODE(notebook.stat().st_mode))  # mkstemp made it 0600
         os.replace(scratch, notebook)
     finally:
         if os.path.exists(scratch):

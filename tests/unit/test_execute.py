@@ -85,3 +85,18 @@ def test_failed_run_leaves_the_notebook_untouched(tmp_path):
         execute_in_place(path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["broken.ipynb"]
+
+
+def test_execute_in_place_keeps_the_file_mode(tmp_path):
+    import nbformat
+
+    from recsys_helpers.execute import execute_in_place
+
+    notebook = tmp_path / "mode.ipynb"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, notebook)
+    notebook.chmod(0o644)
+    execute_in_place(notebook)
+    assert notebook.stat().st_mode & 0o777 == 0o644
