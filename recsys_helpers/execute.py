@@ -27,7 +27,7 @@ def execute_in_place(notebook: Path, kernel_name: str = "python3") -> float:
 
     notebook = notebook.resolve()
     started = time.perf_counter()
-    handle, scratch = tempfile.mkstemp(suffix=".ipynb", dir=notebook.parent)
+    handle, scratch = tempfile.mkstemp(prefix=".execute-", suffix=".ipynb", dir=notebook.parent)
     os.close(handle)
     try:
         papermill.execute_notebook(str(notebook), scratch, kernel_name=kernel_name,
