@@ -24,19 +24,37 @@ def mirror(monkeypatch):
     return SHARED_DATA
 
 
+def execute_chapter(name: str, output: Path, parameters: dict) -> None:
+    """Run notebooks/<name>.ipynb with papermill from its folder, writing `output`."""
+    import papermill
+
+    papermill.execute_notebook(
+        str(NOTEBOOKS / f"{name}.ipynb"), str(output), parameters=parameters,
+        kernel_name="python3", cwd=str(NOTEBOOKS), progress_bar=False,
+    )
+
+
 @pytest.fixture
 def run_chapter(tmp_path):
     """Execute a chapter with papermill and return the recorded figures of the result."""
-    import papermill
-
     from recsys_helpers.report import read_records
 
     def run(name: str, **parameters):
         output = tmp_path / f"{name}-out.ipynb"
-        papermill.execute_notebook(
-            str(NOTEBOOKS / f"{name}.ipynb"), str(output), parameters=parameters,
-            kernel_name="python3", cwd=str(NOTEBOOKS), progress_bar=False,
-        )
+        execute_chapter(name, output, parameters)
         return read_records(output)
+
+    return run
+
+
+@pytest.fixture
+def chapter_error(tmp_path):
+    """Execute a chapter that must fail and return papermill's error (ename, evalue)."""
+    import papermill
+
+    def run(name: str, **parameters) -> papermill.PapermillExecutionError:
+        with pytest.raises(papermill.PapermillExecutionError) as raised:
+            execute_chapter(name, tmp_path / f"{name}-error.ipynb", parameters)
+        return raised.value
 
     return run

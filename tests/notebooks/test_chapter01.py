@@ -5,7 +5,6 @@ Expected run time: about 10 s per papermill run on a 2-core CPU.
 
 from __future__ import annotations
 
-import papermill
 import pytest
 
 pytestmark = [pytest.mark.notebooks]
@@ -51,14 +50,7 @@ def test_gift_cards_cold_users_score_below_warm_users(mirror, run_chapter):
         ({"history_sizes": [5, 1]}, "must be strictly increasing"),
     ],
 )
-def test_invalid_parameters_stop_with_a_clear_message(tmp_path, parameters, message):
-    from tests.notebooks.conftest import NOTEBOOKS
-
-    with pytest.raises(papermill.PapermillExecutionError) as error:
-        papermill.execute_notebook(
-            str(NOTEBOOKS / "01_background.ipynb"), str(tmp_path / "out.ipynb"),
-            parameters=parameters, kernel_name="python3", cwd=str(NOTEBOOKS),
-            progress_bar=False,
-        )
-    assert error.value.ename == "ParameterError"
-    assert message in error.value.evalue
+def test_invalid_parameters_stop_with_a_clear_message(chapter_error, parameters, message):
+    error = chapter_error("01_background", **parameters)
+    assert error.ename == "ParameterError"
+    assert message in error.evalue

@@ -6,7 +6,6 @@ texts with MiniLM), about 40 s for gift cards, a few seconds for each invalid pa
 
 from __future__ import annotations
 
-import papermill
 import pytest
 
 pytestmark = [pytest.mark.notebooks]
@@ -89,16 +88,9 @@ def test_gift_cards_run_without_the_shop_ground_truth(mirror, run_chapter):
         ({"dataset": "movielens"}, "ParameterError", "parameter 'dataset' must be one of"),
     ],
 )
-def test_invalid_parameters_stop_with_a_clear_message(tmp_path, monkeypatch, parameters, error,
-                                                      message):
-    from tests.notebooks.conftest import NOTEBOOKS
-
+def test_invalid_parameters_stop_with_a_clear_message(chapter_error, monkeypatch, parameters,
+                                                      error, message):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # as on a machine without internet
-    with pytest.raises(papermill.PapermillExecutionError) as raised:
-        papermill.execute_notebook(
-            str(NOTEBOOKS / "02_core_concepts.ipynb"), str(tmp_path / "out.ipynb"),
-            parameters=parameters, kernel_name="python3", cwd=str(NOTEBOOKS),
-            progress_bar=False,
-        )
-    assert raised.value.ename == error
-    assert message in raised.value.evalue
+    raised = chapter_error("02_core_concepts", **parameters)
+    assert raised.ename == error
+    assert message in raised.evalue

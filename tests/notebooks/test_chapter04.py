@@ -6,7 +6,6 @@ catalogue with MiniLM); the invalid-parameter cases stop in the first cells (sec
 
 from __future__ import annotations
 
-import papermill
 import pytest
 
 pytestmark = [pytest.mark.notebooks]
@@ -19,13 +18,10 @@ SMALL = {"n_users": 1000, "n_items": 400, "n_sessions": 10000, "n_examples": 100
 def figures(tmp_path_factory):
     """One run, shared by the tests below (seed 2; the committed notebook uses seed 0)."""
     from recsys_helpers.report import read_records
-    from tests.notebooks.conftest import NOTEBOOKS
+    from tests.notebooks.conftest import execute_chapter
 
     output = tmp_path_factory.mktemp("chapter04") / "04_math-out.ipynb"
-    papermill.execute_notebook(
-        str(NOTEBOOKS / "04_math.ipynb"), str(output), parameters={"seed": 2, **SMALL},
-        kernel_name="python3", cwd=str(NOTEBOOKS), progress_bar=False,
-    )
+    execute_chapter("04_math", output, {"seed": 2, **SMALL})
     return read_records(output)
 
 
@@ -91,14 +87,7 @@ def test_small_data_needs_a_small_head(figures):
         ({"model": ""}, "parameter 'model' must be a model name"),
     ],
 )
-def test_invalid_parameters_stop_with_a_clear_message(tmp_path, parameters, message):
-    from tests.notebooks.conftest import NOTEBOOKS
-
-    with pytest.raises(papermill.PapermillExecutionError) as error:
-        papermill.execute_notebook(
-            str(NOTEBOOKS / "04_math.ipynb"), str(tmp_path / "out.ipynb"),
-            parameters=parameters, kernel_name="python3", cwd=str(NOTEBOOKS),
-            progress_bar=False,
-        )
-    assert error.value.ename == "ParameterError"
-    assert message in error.value.evalue
+def test_invalid_parameters_stop_with_a_clear_message(chapter_error, parameters, message):
+    error = chapter_error("04_math", **parameters)
+    assert error.ename == "ParameterError"
+    assert message in error.evalue
