@@ -26,7 +26,7 @@ from ..runtime import pick_device
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
-    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+    from transformers import PretrainedConfig, PreTrainedModel, PreTrainedTokenizerBase
 
 MINILM_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"
 MODEL_ALIASES: dict[str, str] = {"minilm": str(get_model_path())}
@@ -80,6 +80,17 @@ def load_tokenizer(name: str = "minilm") -> PreTrainedTokenizerBase:
         name,
         "tokenizer",
         lambda source, local: AutoTokenizer.from_pretrained(source, local_files_only=local),
+    )
+
+
+def load_config(name: str = "minilm") -> PretrainedConfig:
+    """A model's configuration (layers, widths, dropout) without loading its weights."""
+    from transformers import AutoConfig
+
+    return _load(
+        name,
+        "model config",
+        lambda source, local: AutoConfig.from_pretrained(source, local_files_only=local),
     )
 
 

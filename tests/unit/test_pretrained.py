@@ -18,6 +18,7 @@ from recsys_helpers.models.pretrained import (
     MODEL_ALIASES,
     encode_texts,
     load_classifier,
+    load_config,
     load_encoder,
     load_tokenizer,
     resolve_model,
@@ -73,7 +74,7 @@ def test_encode_texts_edge_cases(encoder):
         encode_texts(encoder, ["ok", None])
 
 
-@pytest.mark.parametrize("loader", [load_tokenizer, load_encoder, load_classifier])
+@pytest.mark.parametrize("loader", [load_tokenizer, load_encoder, load_classifier, load_config])
 def test_unknown_hub_name_offline_fails_fast(loader, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     start = time.perf_counter()
@@ -146,3 +147,8 @@ def test_missing_encoder_weights_still_warn(tokenizer, tmp_path):
     save_file(weights, tmp_path / "model.safetensors", metadata={"format": "pt"})
     with pytest.warns(UserWarning, match="layer.0.output.dense"):
         load_classifier(str(tmp_path), device="cpu")
+
+
+def test_load_config_reads_the_bundled_model_without_weights():
+    config = load_config("minilm")
+    assert (config.num_hidden_layers, config.hidden_size) == (6, 384)
