@@ -555,6 +555,11 @@ def _autocast(device: str, precision: str) -> Any:
 
     if precision == "fp32":
         return contextlib.nullcontext()
+    if device == "cuda" and not torch.cuda.is_bf16_supported():
+        raise ParameterError(
+            "precision='bf16' needs a GPU with bfloat16 support (NVIDIA Ampere or newer); "
+            f"{torch.cuda.get_device_name()} has none: use precision='fp32'"
+        )
     return torch.autocast(device_type=device, dtype=torch.bfloat16)
 
 

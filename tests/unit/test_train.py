@@ -238,3 +238,21 @@ def test_freeze_strategies(tokenizer):
     for bad in ("top-3", "top-0", "bottom-1", "everything"):
         with pytest.raises(ParameterError):
             freeze_layers(model, bad)
+
+
+def test_bf16_training_learns_and_keeps_fp32_weights(tokenizer, data):
+    model = _tiny_model(tokenizer)
+    result = fit(model, *data, TrainConfig(epochs=3, patience=None, precision="bf16", **FAST),
+                 progress=False)
+    assert result.precision == "bf16"
+    assert result.best_score > 0.9  # the toy task is learned in mixed precision too
+    assert all(p.dtype == torch.float32 for p in model.parameters())
+
+
+def test_bf16_on_a_gpu_without_bfloat16_fails_clearly(monkeypatch):
+    from recsys_helpers.train import _autocast
+
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda *a, **k: "Tesla T4")
+    with pytest.raises(ParameterError, match="Tesla T4 has none: use precision='fp32'"):
+        _autocast("cuda", "bf16")
