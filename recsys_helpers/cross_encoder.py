@@ -7,6 +7,7 @@ task needs:
 
 - `encode_pairs`: tokenise a `ClickTask` frame's (history_text, item_text) pairs once;
 - `fine_tune_click_model` and `ClickModel`: fine-tune a classifier and score any frame of pairs;
+- `auc_by_negative`: the AUC against each kind of non-click (shown or sampled) apart;
 - `choose_threshold` and `classification_table`: a yes/no decision with a threshold picked on
   validation data, not the argmax of two logits (which silently assumes a threshold of 0.5);
 - `recommender_pair_scores`, `zero_shot_pair_scores`: the same pairs scored by the baselines
@@ -244,6 +245,29 @@ def pair_embeddings(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase,
     model.train(was_training)
     result = np.empty((len(encoded), chunks[0].shape[1]), dtype=np.float64)
     result[order] = np.concatenate(chunks)
+    return result
+
+
+def auc_by_negative(frame: pd.DataFrame, scores: Any) -> dict[str, float]:
+    """AUC of `scores` on all rows of `frame`, then clicks against each kind of non-click alone.
+
+    `frame` has a ``label`` column and a ``negative`` column naming each non-click's kind
+    (as `add_sampled_negatives` writes it: "shown" for impressions that were not clicked,
+    "sampled" for never-shown items). Returns ``{"all": .., "clicks vs shown": .., ...}``, one
+    entry per kind present, in the order the kinds first appear.
+    """
+    from .metrics import auc
+
+    require_columns(frame, ("label", "negative"), "scored examples")
+    s = np.asarray(scores, dtype=float).ravel()
+    if len(s) != len(frame):
+        raise ParameterError(f"{len(s)} scores for {len(frame)} examples")
+    label = frame["label"].to_numpy() == 1
+    kinds = frame["negative"].to_numpy()
+    result = {"all": float(auc(label.astype(int), s))}
+    for kind in pd.unique(kinds[~label]):
+        keep = label | (kinds == kind)
+        result[f"clicks vs {kind}"] = float(auc(label[keep].astype(int), s[keep]))
     return result
 
 

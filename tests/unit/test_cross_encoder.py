@@ -7,14 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn import metrics as skm
-from transformers import BertConfig, BertForSequenceClassification
 
 from recsys_helpers import cross_encoder as ce
 from recsys_helpers.errors import DataError, ParameterError
 from recsys_helpers.models.baselines import ALSRecommender, PopularityRecommender
 from recsys_helpers.models.pretrained import load_tokenizer
-from recsys_helpers.runtime import set_seed
 from recsys_helpers.train import LengthGroupedBatches, TrainConfig, make_loader, predict_proba
+from tests.unit.tiny_models import tiny_classifier
 
 pytestmark = pytest.mark.unit
 
@@ -22,14 +21,6 @@ pytestmark = pytest.mark.unit
 @pytest.fixture(scope="module")
 def tokenizer():
     return load_tokenizer("minilm")
-
-
-def _tiny_model(tokenizer, seed=0):
-    set_seed(seed)
-    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=64,
-                        max_position_embeddings=64, num_labels=2)
-    return BertForSequenceClassification(config)
 
 
 def _click_frame(n, seed):
@@ -106,6 +97,24 @@ def test_add_sampled_negatives():
 
 
 # --- decisions ----------------------------------------------------------------------------------
+
+
+def test_auc_by_negative_matches_sklearn_per_kind():
+    rng = np.random.default_rng(0)
+    label = np.array([1, 0, 0, 1, 0, 0, 1, 0, 0, 0])
+    negative = np.array(["", "shown", "sampled", "", "shown", "sampled", "", "shown", "sampled",
+                         "shown"])
+    scores = rng.normal(size=len(label))
+    frame = pd.DataFrame({"label": label, "negative": negative})
+    result = ce.auc_by_negative(frame, scores)
+    assert list(result) == ["all", "clicks vs shown", "clicks vs sampled"]
+    assert result["all"] == pytest.approx(skm.roc_auc_score(label, scores))
+    for kind in ("shown", "sampled"):
+        keep = (label == 1) | (negative == kind)
+        assert result[f"clicks vs {kind}"] == pytest.approx(
+            skm.roc_auc_score(label[keep], scores[keep]))
+    with pytest.raises(ParameterError):
+        ce.auc_by_negative(frame, scores[:3])
 
 
 def test_choose_threshold_maximises_f1():
@@ -245,7 +254,7 @@ def test_fine_tune_click_model_learns_and_predicts(tokenizer):
     train, valid = _click_frame(256, 0), _click_frame(100, 1)
     config = TrainConfig(epochs=3, batch_size=32, lr=5e-3, device="cpu", patience=None,
                          group_by_length=True)
-    model = _tiny_model(tokenizer)
+    model = tiny_classifier(tokenizer)
     clicks = ce.fine_tune_click_model(train, valid, model, config, max_length=32,
                                       tokenizer=tokenizer, progress=False)
     assert clicks.fit_result.best_score > 0.8
@@ -284,7 +293,7 @@ def test_length_grouped_batches(tokenizer):
 def test_pair_embeddings_are_the_pooled_cls_in_input_order(tokenizer):
     import torch
 
-    model = _tiny_model(tokenizer).eval()
+    model = tiny_classifier(tokenizer).eval()
     frame = _click_frame(9, 3)
     vectors = ce.pair_embeddings(model, tokenizer, frame, max_length=32, batch_size=4,
                                  device="cpu")
@@ -309,7 +318,7 @@ def test_bf16_training_steps_follow_fp32(tokenizer):
     results = {}
     for precision in ("fp32", "bf16"):
         config = TrainConfig(epochs=1, batch_size=32, lr=5e-3, device="cpu", precision=precision)
-        model = _tiny_model(tokenizer)
+        model = tiny_classifier(tokenizer)
         clicks = ce.fine_tune_click_model(train, valid, model, config, max_length=32,
                                           tokenizer=tokenizer, progress=False)
         assert clicks.fit_result.precision == precision
@@ -324,7 +333,7 @@ def test_bf16_training_steps_follow_fp32(tokenizer):
 def test_head_lr_gives_the_new_head_its_own_rate(tokenizer):
     from recsys_helpers.train import _parameter_groups
 
-    model = _tiny_model(tokenizer)
+    model = tiny_classifier(tokenizer)
     groups = _parameter_groups(model, weight_decay=0.01, lr=1e-4, head_lr=2e-3)
     head = {id(p) for p in model.classifier.parameters()}
     for group in groups:
