@@ -7,11 +7,10 @@ import numpy as np
 import pytest
 import torch
 from torch.utils.data import DataLoader
-from transformers import BertConfig, BertForSequenceClassification
 
 from recsys_helpers import article_pipeline as ap
 from recsys_helpers.models.pretrained import load_tokenizer
-from recsys_helpers.runtime import set_seed
+from tests.unit.tiny_models import tiny_classifier
 
 pytestmark = pytest.mark.unit
 
@@ -34,14 +33,6 @@ def global_tokenizer(tokenizer, monkeypatch):
     """What the article's script does: a module-level name `tokenizer`."""
     monkeypatch.setattr(ap, "tokenizer", tokenizer, raising=False)
     return tokenizer
-
-
-def _tiny_model(tokenizer, seed=0):
-    set_seed(seed)
-    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=64,
-                        max_position_embeddings=128, num_labels=2)
-    return BertForSequenceClassification(config)
 
 
 def _dataset(kind, tokenizer, max_len=128):
@@ -89,13 +80,13 @@ def test_article_style_pads_to_max_len_and_matches_the_tokenizer(tokenizer):
 def test_d4_argmax_dim_2_on_2d_logits(tokenizer):
     dataset = _dataset(ap.ArticleStyleDataset, tokenizer, max_len=32)
     with pytest.raises(IndexError, match="Dimension out of range"):
-        ap.article_evaluate(_tiny_model(tokenizer), dataset, batch_size=2)
+        ap.article_evaluate(tiny_classifier(tokenizer), dataset, batch_size=2)
 
 
 def test_d5_token_wise_lists_of_int_labels(tokenizer):
     dataset = _dataset(ap.ArticleStyleDataset, tokenizer, max_len=32)
     with pytest.raises(TypeError, match="has no len"):
-        ap.article_evaluate(_tiny_model(tokenizer), dataset, batch_size=2, argmax_dim=-1)
+        ap.article_evaluate(tiny_classifier(tokenizer), dataset, batch_size=2, argmax_dim=-1)
 
 
 def test_d6_transformers_no_longer_exports_adamw():
@@ -104,7 +95,7 @@ def test_d6_transformers_no_longer_exports_adamw():
 
 
 def test_article_style_trains_and_predicts(tokenizer):
-    model = _tiny_model(tokenizer)
+    model = tiny_classifier(tokenizer)
     dataset = _dataset(ap.ArticleStyleDataset, tokenizer, max_len=32)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
     before = [p.detach().clone() for p in model.parameters()]

@@ -5,13 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from transformers import BertConfig, BertForSequenceClassification
 
 from recsys_helpers import train
 from recsys_helpers.errors import ParameterError
 from recsys_helpers.metrics import auc
 from recsys_helpers.models.pretrained import load_tokenizer
-from recsys_helpers.runtime import set_seed
 from recsys_helpers.train import (
     Encoded,
     TrainConfig,
@@ -21,6 +19,7 @@ from recsys_helpers.train import (
     predict_proba,
     pretokenize,
 )
+from tests.unit.tiny_models import tiny_classifier
 
 pytestmark = pytest.mark.unit
 
@@ -60,23 +59,9 @@ def data(tokenizer):
     )
 
 
-def _tiny_model(tokenizer, num_labels: int = 2, seed: int = 0) -> BertForSequenceClassification:
-    set_seed(seed)
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=64,
-        num_labels=num_labels,
-    )
-    return BertForSequenceClassification(config)
-
-
 @pytest.fixture(scope="module")
 def fitted(tokenizer, data):
-    model = _tiny_model(tokenizer)
+    model = tiny_classifier(tokenizer)
     result = fit(model, *data, TrainConfig(epochs=5, patience=None, **FAST), progress=False)
     return model, result
 
@@ -141,7 +126,7 @@ def test_predict_proba_keeps_the_input_order(tokenizer, fitted, data):
 
 
 def test_predict_proba_single_logit_uses_sigmoid(tokenizer, data):
-    model = _tiny_model(tokenizer, num_labels=1).eval()
+    model = tiny_classifier(tokenizer, num_labels=1).eval()
     encoded = data[2][:5]
     batch = next(iter(make_loader(encoded, batch_size=5)))
     with torch.no_grad():
@@ -161,7 +146,7 @@ def test_early_stopping_restores_the_best_weights(tokenizer, data, monkeypatch):
     train_enc, _, valid_enc, _ = data
     rng = np.random.default_rng(5)  # random labels: nothing to learn, the score wanders
     y_train, y_valid = rng.integers(0, 2, 160), rng.integers(0, 2, 100)
-    model = _tiny_model(tokenizer)
+    model = tiny_classifier(tokenizer)
     config = TrainConfig(epochs=3, eval_every_steps=2, patience=2, **{**FAST, "batch_size": 16})
     result = fit(model, train_enc[:160], y_train, valid_enc[:100], y_valid, config, progress=False)
 
@@ -180,15 +165,15 @@ def test_early_stopping_restores_the_best_weights(tokenizer, data, monkeypatch):
 def test_same_seed_gives_the_same_history(tokenizer, data):
     config = TrainConfig(epochs=1, eval_every_steps=4, **FAST)
     subset = (data[0][:128], data[1][:128], data[2][:64], data[3][:64])
-    first = fit(_tiny_model(tokenizer), *subset, config, progress=False).history
-    second = fit(_tiny_model(tokenizer), *subset, config, progress=False).history
+    first = fit(tiny_classifier(tokenizer), *subset, config, progress=False).history
+    second = fit(tiny_classifier(tokenizer), *subset, config, progress=False).history
     assert first.equals(second)
 
 
 def test_loss_metric_selects_the_lowest_loss(tokenizer, data):
     subset = (data[0][:128], data[1][:128], data[2][:64], data[3][:64])
     config = TrainConfig(epochs=2, metric="loss", patience=None, **FAST)
-    result = fit(_tiny_model(tokenizer), *subset, config, progress=False)
+    result = fit(tiny_classifier(tokenizer), *subset, config, progress=False)
     assert result.best_score == result.history["valid_loss"].min()
 
 
@@ -213,7 +198,7 @@ def test_invalid_config_raises(bad):
 
 
 def test_fit_checks_its_inputs(tokenizer, data):
-    model = _tiny_model(tokenizer)
+    model = tiny_classifier(tokenizer)
     with pytest.raises(ParameterError, match="entries"):
         fit(model, data[0], data[1][:-1], data[2], data[3], progress=False)
     with pytest.raises(ParameterError, match="0/1"):
@@ -223,7 +208,7 @@ def test_fit_checks_its_inputs(tokenizer, data):
 
 
 def test_freeze_strategies(tokenizer):
-    model = _tiny_model(tokenizer)
+    model = tiny_classifier(tokenizer)
 
     def size(module):
         return sum(p.numel() for p in module.parameters())
@@ -241,7 +226,7 @@ def test_freeze_strategies(tokenizer):
 
 
 def test_bf16_training_learns_and_keeps_fp32_weights(tokenizer, data):
-    model = _tiny_model(tokenizer)
+    model = tiny_classifier(tokenizer)
     result = fit(model, *data, TrainConfig(epochs=3, patience=None, precision="bf16", **FAST),
                  progress=False)
     assert result.precision == "bf16"
