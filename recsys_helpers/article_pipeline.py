@@ -108,25 +108,22 @@ class UnpaddedPairDataset(ArticleDataset):
     """D1 and D2 fixed: the whole pair, encoded with the dataset's own tokenizer. Still no
     padding (D3), so examples keep their own lengths."""
 
+    padding: bool | str = False
+
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         first, second = _pair(self.features[index])
-        encoded = self.tokenizer(first, second, truncation=True, max_length=self.max_len)
+        encoded = self.tokenizer(first, second, truncation=True, max_length=self.max_len,
+                                 padding=self.padding)
         example = {name: torch.tensor(ids, dtype=torch.long) for name, ids in encoded.items()}
         example["labels"] = torch.tensor(self.labels[index], dtype=torch.long)
         return example
 
 
-class ArticleStyleDataset(ArticleDataset):
+class ArticleStyleDataset(UnpaddedPairDataset):
     """The article's design made to run: tokenised on the fly in ``__getitem__`` and padded to
     the fixed ``max_len``, as its prose describes. Every example costs ``max_len`` tokens."""
 
-    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
-        first, second = _pair(self.features[index])
-        encoded = self.tokenizer(first, second, truncation=True, max_length=self.max_len,
-                                 padding="max_length", return_tensors="pt")
-        example = {name: ids[0] for name, ids in encoded.items()}
-        example["labels"] = torch.tensor(self.labels[index], dtype=torch.long)
-        return example
+    padding = "max_length"
 
 
 def article_train_epoch(model: Any, dataset: Dataset, batch_size: int, optimizer: Any,

@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +24,7 @@ import pandas as pd
 from .errors import DataError, ParameterError
 from .params import check_int
 from .runtime import pick_device, set_seed
+from .train import encoder_parts, layers_to_train
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from .data.synthetic import SyntheticShop
 
 PADDING_SCHEMES = ("fixed", "per batch", "per batch, sorted")
-_TOP_K = re.compile(r"top-(\d+)")
 
 
 def check_strategies(name: str, strategies: Any, n_layers: int) -> list[str]:
@@ -43,15 +42,10 @@ def check_strategies(name: str, strategies: Any, n_layers: int) -> list[str]:
         raise ParameterError(f"parameter {name!r} must be a non-empty list of strategies such "
                              f"as ['head', 'top-2', 'all'], got {strategies!r}")
     for strategy in strategies:
-        if strategy in ("head", "all"):
-            continue
-        match = _TOP_K.fullmatch(strategy) if isinstance(strategy, str) else None
-        if match is None:
-            raise ParameterError(f"parameter {name!r}: each strategy must be 'head', 'top-k' "
-                                 f"(e.g. 'top-2') or 'all', got {strategy!r}")
-        if not 1 <= int(match.group(1)) <= n_layers:
-            raise ParameterError(f"parameter {name!r}: {strategy!r} asks for more layers than "
-                                 f"the model has; k must be between 1 and {n_layers}")
+        try:
+            layers_to_train(strategy, n_layers)
+        except ParameterError as err:
+            raise ParameterError(f"parameter {name!r}: {err}") from None
     if len(set(strategies)) != len(strategies):
         raise ParameterError(f"parameter {name!r} lists a strategy twice: {strategies!r}")
     return list(strategies)
@@ -61,19 +55,7 @@ def parameter_table(model: PreTrainedModel) -> pd.DataFrame:
     """One row per part of a classifier: "embeddings", "layer 0" ... "layer n-1" (the encoder
     blocks, bottom to top) and "head" (everything else: pooler, classifier, ...), with its
     number of parameters and how many of them are trainable."""
-    from torch import nn
-
-    base = getattr(model, "base_model", model)
-    if base is model:
-        raise ParameterError("parameter_table expects a model with a head, e.g. from "
-                             "load_classifier")
-    embeddings = getattr(base, "embeddings", None)
-    if embeddings is None:
-        embeddings = base.get_input_embeddings()
-    stacks = [m for m in base.modules() if isinstance(m, nn.ModuleList) and len(m) > 0]
-    if not stacks:
-        raise ParameterError(f"cannot find the encoder layers of {type(base).__name__}")
-    layers = max(stacks, key=len)
+    embeddings, layers = encoder_parts(model)
     owner = {id(p): "embeddings" for p in embeddings.parameters()}
     for index, layer in enumerate(layers):
         owner.update({id(p): f"layer {index}" for p in layer.parameters()})

@@ -364,37 +364,47 @@ def freeze_layers(model: PreTrainedModel, strategy: str) -> int:
     - "top-k" (e.g. "top-2"): the head plus the last k encoder layers.
     - "all": everything, embeddings included (full fine-tuning).
     """
-    base = getattr(model, "base_model", model)
-    if base is model:
-        raise ParameterError("freeze_layers expects a model with a head, e.g. from load_classifier")
-    layers = _encoder_layers(base)
-    if strategy == "all":
-        n_top = len(layers)
-    elif strategy == "head":
-        n_top = 0
-    elif isinstance(strategy, str) and (match := re.fullmatch(r"top-(\d+)", strategy)):
-        n_top = int(match.group(1))
-        if not 1 <= n_top <= len(layers):
-            raise ParameterError(
-                f"strategy {strategy!r}: the model has {len(layers)} encoder layers, so k must "
-                f"be between 1 and {len(layers)}"
-            )
-    else:
-        raise ParameterError(
-            f"strategy must be 'head', 'top-k' (e.g. 'top-2') or 'all', got {strategy!r}"
-        )
+    embeddings, layers = encoder_parts(model)
+    n_top = layers_to_train(strategy, len(layers))
     for parameter in model.parameters():
         parameter.requires_grad_(True)
     if strategy != "all":
-        embeddings = getattr(base, "embeddings", None)
-        if embeddings is None:
-            embeddings = base.get_input_embeddings()
         for parameter in embeddings.parameters():
             parameter.requires_grad_(False)
         for layer in layers[: len(layers) - n_top]:
             for parameter in layer.parameters():
                 parameter.requires_grad_(False)
     return count_trainable(model)
+
+
+def layers_to_train(strategy: str, n_layers: int) -> int:
+    """How many of `n_layers` encoder layers a freezing strategy trains ("head": 0, "top-k": k,
+    "all": all of them); an unknown strategy or k outside 1..n_layers raises."""
+    if strategy == "all":
+        return n_layers
+    if strategy == "head":
+        return 0
+    match = re.fullmatch(r"top-(\d+)", strategy) if isinstance(strategy, str) else None
+    if match is None:
+        raise ParameterError(
+            f"each strategy must be 'head', 'top-k' (e.g. 'top-2') or 'all', got {strategy!r}"
+        )
+    n_top = int(match.group(1))
+    if not 1 <= n_top <= n_layers:
+        raise ParameterError(f"strategy {strategy!r}: the model has {n_layers} encoder layers, "
+                             f"so k must be between 1 and {n_layers}")
+    return n_top
+
+
+def encoder_parts(model: PreTrainedModel) -> tuple[Any, list]:
+    """The embedding module and the encoder blocks (bottom to top) of a model with a head."""
+    base = getattr(model, "base_model", model)
+    if base is model:
+        raise ParameterError("expected a model with a head, e.g. from load_classifier")
+    embeddings = getattr(base, "embeddings", None)
+    if embeddings is None:
+        embeddings = base.get_input_embeddings()
+    return embeddings, _encoder_layers(base)
 
 
 def count_trainable(model: Any) -> int:
