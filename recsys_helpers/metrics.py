@@ -80,23 +80,38 @@ def per_user_ranking(
     if not users:
         return pd.DataFrame({c: pd.Series(dtype=float) for c in RANKING_COLUMNS}, index=index)
 
-    hits = np.asarray(hits_rows, dtype=float)  # (users, k)
+    metrics = ranking_from_hits(np.asarray(hits_rows, dtype=float), np.asarray(n_relevant))
+    return pd.DataFrame(metrics, index=index)
+
+
+def ranking_from_hits(hits: np.ndarray, n_relevant: np.ndarray) -> dict[str, np.ndarray]:
+    """precision, recall, ndcg, ap and hit @k of each row of a 0/1 hit matrix (users, k).
+
+    Row u holds rel_i for ranks 1..k of user u's list and ``n_relevant[u]`` is |R_u| (>= 1): the
+    definitions of the module docstring, for callers that rank with score matrices instead of
+    lists (`recsys_helpers.evaluation` ranks candidate sets this way).
+    """
+    hits = np.asarray(hits, dtype=float)
     n_rel = np.asarray(n_relevant, dtype=float)
+    if hits.ndim != 2 or hits.shape[1] < 1 or n_rel.shape != (hits.shape[0],):
+        raise ParameterError(
+            f"hits must be a (users, k) matrix with k >= 1 and n_relevant one count per user, "
+            f"got shapes {hits.shape} and {n_rel.shape}")
+    if (n_rel < 1).any():
+        raise ParameterError("every user needs at least one relevant item (n_relevant >= 1)")
+    k = hits.shape[1]
     n_hits = hits.sum(axis=1)
     discounts = 1.0 / np.log2(np.arange(2, k + 2))  # rank i gets 1 / log2(i + 1)
     ideal_cum = np.cumsum(discounts)
     n_ideal = np.minimum(n_rel, k).astype(int)
     precision_at_i = np.cumsum(hits, axis=1) / np.arange(1, k + 1)
-    return pd.DataFrame(
-        {
-            "precision": n_hits / k,
-            "recall": n_hits / n_rel,
-            "ndcg": (hits @ discounts) / ideal_cum[n_ideal - 1],
-            "ap": (hits * precision_at_i).sum(axis=1) / n_ideal,
-            "hit": (n_hits > 0).astype(float),
-        },
-        index=index,
-    )
+    return {
+        "precision": n_hits / k,
+        "recall": n_hits / n_rel,
+        "ndcg": (hits @ discounts) / ideal_cum[n_ideal - 1],
+        "ap": (hits * precision_at_i).sum(axis=1) / n_ideal,
+        "hit": (n_hits > 0).astype(float),
+    }
 
 
 def ranking_metrics(

@@ -35,7 +35,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.preprocessing import normalize
 
 from .errors import ParameterError
-from .models.baselines import UNRANKABLE, Recommender, _top_k
+from .models.baselines import UNRANKABLE, Recommender, top_k_indices
 from .models.pretrained import encode_texts
 from .params import check_int
 
@@ -70,13 +70,6 @@ def cosine_scores(query_vectors: Any, item_vectors: Any) -> np.ndarray:
             f"{items.shape[1]}; embed both with the same encoder")
     scores = normalize(queries) @ normalize(items).T
     return np.asarray(scores.toarray() if sp.issparse(scores) else scores, dtype=np.float64)
-
-
-def top_k_indices(scores: np.ndarray, k: int) -> np.ndarray:
-    """Column indices of the k highest scores per row, best first (ties: lower index first)."""
-    check_int("k", k, low=1)
-    scores = np.atleast_2d(np.asarray(scores, dtype=np.float64))
-    return _top_k(scores, k)
 
 
 def rank_by_query(encoder: Encoder, queries: str | Sequence[str], item_vectors: Any,
@@ -205,7 +198,7 @@ class TwoStageRecommender(Recommender):
                 start, end = self.user_items.indptr[row], self.user_items.indptr[row + 1]
                 base[r, self.user_items.indices[start:end]] = UNRANKABLE
         n = min(self.n_candidates, base.shape[1])
-        candidates = _top_k(base, n)
+        candidates = top_k_indices(base, n)
         scores = np.full(base.shape, UNRANKABLE)
         # popularity + a tie-breaker in [0, 1) that falls with the base model's rank
         tie_break = (n - np.arange(n)) / (n + 1.0)

@@ -8,8 +8,10 @@
   the items in their history; items are ranked by cosine similarity. With TF-IDF vectors this
   is the lexical baseline; with sentence embeddings it is the pretrained-model recommender.
 
-All share one interface: ``fit(train, items)`` then ``recommend(users, k)``, where ``items`` is
-the whole catalogue (cold items included: content models can rank them, ID models cannot).
+All share one interface: ``fit(train, items)``, then ``score(users)`` (a users x catalogue
+matrix), ``score_items(users, item_ids)`` (the same, restricted to a candidate set) or
+``recommend(users, k)``, where ``items`` is the whole catalogue (cold items included: content
+models can rank them, ID models cannot).
 """
 
 from __future__ import annotations
@@ -66,6 +68,24 @@ class Recommender:
         """Scores (len(users), n_items); `UNRANKABLE` marks items the model cannot rank."""
         raise NotImplementedError
 
+    def item_columns(self, item_ids: Sequence[str]) -> np.ndarray:
+        """Column of each item id in the output of `score` (the order of the fitted catalogue)."""
+        columns = self.item_index.get_indexer(list(item_ids))
+        if (columns < 0).any():
+            unknown = np.asarray(list(item_ids), dtype=object)[columns < 0]
+            raise ParameterError(
+                f"{len(unknown)} item(s) are not in the catalogue the {self.name} model was fitted "
+                f"on, e.g. {unknown[:5].tolist()}; fit it with the same items table")
+        return columns
+
+    def score_items(self, users: Sequence[str], item_ids: Sequence[str]) -> np.ndarray:
+        """Scores (len(users), len(item_ids)) of the given candidate items only, in that order.
+
+        Evaluation ranks a candidate set (say the cold items) rather than the whole catalogue;
+        this is `score` restricted to those columns, so every model is scored the same way.
+        """
+        return self.score(users)[:, self.item_columns(item_ids)]
+
     def popularity_scores(self, n_users: int) -> np.ndarray:
         counts = np.where(self.item_counts > 0, self.item_counts, UNRANKABLE).astype(np.float32)
         return np.tile(counts, (n_users, 1))
@@ -88,7 +108,7 @@ class Recommender:
                         seen = self.user_items.indices[
                             self.user_items.indptr[row]:self.user_items.indptr[row + 1]]
                         scores[r, seen] = UNRANKABLE
-            top = _top_k(scores, k)
+            top = top_k_indices(scores, k)
             for user, indices, row_scores in zip(batch, top, scores, strict=True):
                 keep = indices[np.isfinite(row_scores[indices])]
                 result[user] = self.item_ids[keep].tolist()
@@ -207,8 +227,16 @@ def lexical_classifier(seed: int = 0, max_features: int = 50_000) -> Pipeline:
     )
 
 
-def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the k best scores per row, best first (ties: lower index first)."""
+def top_k_indices(scores: np.ndarray, k: int) -> np.ndarray:
+    """Column indices of the k highest scores per row, best first (ties: lower index first).
+
+    Exact and deterministic even with many tied scores, which a plain argpartition is not; a
+    1-D `scores` is one row.
+    """
+    check_int("k", k, low=1)
+    scores = np.atleast_2d(np.asarray(scores))
+    if not np.issubdtype(scores.dtype, np.floating):
+        scores = scores.astype(np.float64)
     k = min(k, scores.shape[1])
     part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
     # argpartition picks arbitrarily among items tied with the k-th best score (and differently

@@ -13,8 +13,8 @@ from recsys_helpers.models.baselines import (
     ContentRecommender,
     PopularityRecommender,
     TfidfRecommender,
-    _top_k,
     lexical_classifier,
+    top_k_indices,
 )
 
 pytestmark = pytest.mark.unit
@@ -179,12 +179,12 @@ def test_top_k_matches_a_stable_argsort():
         scores = rng.integers(0, 4, (4, n)).astype(np.float32)  # many ties
         scores[rng.random(scores.shape) < 0.2] = -np.inf
         expected = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-        np.testing.assert_array_equal(_top_k(scores, k), expected)
+        np.testing.assert_array_equal(top_k_indices(scores, k), expected)
 
 
 def test_top_k_on_continuous_scores():
     scores = np.random.default_rng(1).normal(size=(50, 1000))
-    np.testing.assert_array_equal(_top_k(scores, 10), np.argsort(-scores, axis=1)[:, :10])
+    np.testing.assert_array_equal(top_k_indices(scores, 10), np.argsort(-scores, axis=1)[:, :10])
 
 
 def test_catalogue_and_training_data_must_agree():

@@ -13,11 +13,13 @@ from sklearn.metrics import log_loss as sk_log_loss
 
 from recsys_helpers.errors import ParameterError
 from recsys_helpers.metrics import (
+    RANKING_COLUMNS,
     auc,
     catalogue_coverage,
     expected_calibration_error,
     log_loss,
     per_user_ranking,
+    ranking_from_hits,
     ranking_metrics,
     reliability_table,
 )
@@ -184,6 +186,19 @@ def test_precision_recall_hit_against_brute_force():
         assert table.loc[user, "precision"] == pytest.approx(hits / 5)
         assert table.loc[user, "recall"] == pytest.approx(hits / len(relevant[user]))
         assert table.loc[user, "hit"] == float(hits > 0)
+
+
+def test_ranking_from_hits_is_per_user_ranking_on_a_hit_matrix():
+    recommended, relevant = _random_case(seed=4)
+    table = per_user_ranking(recommended, relevant, k=7)
+    hits = np.array([[item in relevant[u] for item in recommended[u][:7]] for u in relevant])
+    from_hits = ranking_from_hits(hits, np.array([len(relevant[u]) for u in relevant]))
+    for column in RANKING_COLUMNS:
+        np.testing.assert_allclose(from_hits[column], table[column])
+    with pytest.raises(ParameterError, match="n_relevant >= 1"):
+        ranking_from_hits(np.ones((2, 3)), np.array([1, 0]))
+    with pytest.raises(ParameterError, match="matrix"):
+        ranking_from_hits(np.ones(3), np.array([1, 1, 1]))
 
 
 def test_ranking_is_fast_for_10k_users():
