@@ -3,8 +3,6 @@ the effects (position bias, drift, cold start) the chapters rely on."""
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -236,10 +234,9 @@ def test_season_raises_a_category_at_its_peak(shop):
 
 
 @pytest.mark.slow
-def test_a_million_impressions_generate_quickly():
-    started = time.perf_counter()
+def test_a_million_impressions_generate():
+    # the time it takes is printed by benchmarks, not asserted here
     big = make_shop(n_users=50_000, n_items=20_000, n_sessions=100_000, slate_size=10)
-    assert time.perf_counter() - started < 60
     assert len(big.impressions) >= 900_000
 
 
