@@ -21,7 +21,7 @@ from .errors import DataError, ParameterError
 RECORD_KEY = "recsys_helpers.record"
 
 
-def record(name: str, value: Any, digits: int = 4) -> None:
+def record(name: str, value: Any, digits: int = 3) -> None:
     """Show and record one headline figure (rounded to `digits` decimals)."""
     if not isinstance(name, str) or not name.isidentifier():
         raise ParameterError(f"record name must be an identifier-like string, got {name!r}")

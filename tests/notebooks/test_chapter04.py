@@ -66,7 +66,7 @@ def test_bpr_does_not_clearly_beat_bce_on_the_shop(figures):
     # Seeds 0-3 gave BPR - BCE between -0.018 and +0.010 NDCG@10: no clear winner.
     assert abs(figures["ndcg_bpr_minus_bce"]) < 0.03
     assert figures["ndcg_bpr"] == pytest.approx(
-        figures["ndcg_bce"] + figures["ndcg_bpr_minus_bce"], abs=2e-4)
+        figures["ndcg_bce"] + figures["ndcg_bpr_minus_bce"], abs=2e-3)
 
 
 def test_small_data_needs_a_small_head(figures):

@@ -82,3 +82,32 @@ def test_committed_notebook_is_executed_with_one_parameters_cell(notebook):
               if o["output_type"] == "stream" and o["name"] == "stderr"
               and not "".join(cell["source"]).startswith("# NBVAL_IGNORE_OUTPUT")]
     assert not stderr, "warnings on stderr in a checked cell: fix their cause"
+
+
+def _requirement_names(specs: list[str]) -> set[str]:
+    return {re.split(r"[<>=!~\[;\s]", spec, maxsplit=1)[0].lower().replace("_", "-")
+            for spec in specs}
+
+
+def test_every_dependency_is_locked_to_an_exact_version():
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+, as the lock itself
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = _requirement_names(project["dependencies"])
+    for extra in ("book", "test"):
+        wanted |= _requirement_names(project["optional-dependencies"][extra])
+    lines = (ROOT / "requirements-lock.txt").read_text(encoding="utf-8").splitlines()
+    assert any(re.fullmatch(r"# python: 3\.\d+", line) for line in lines)
+    pins = [line for line in lines if line and not line.startswith("#")]
+    assert all(re.fullmatch(r"[A-Za-z0-9_.\-]+==[^=\s]+", pin) for pin in pins), pins
+    locked = _requirement_names(pins)
+    assert wanted - {"torch"} <= locked, f"not in the lock: {sorted(wanted - locked)}"
+    assert "torch" not in locked  # torch comes from the Makefile's TORCH (a CPU or GPU build)
+
+
+def test_book_scripts_are_served_locally():
+    config = _config()
+    assert config["sphinx"]["local_extensions"] == {"offline_assets": "book/_ext"}
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    for script in ("mermaid.min.js", "tex-svg-full.js"):
+        assert re.search(rf"\$\(VENDOR\)/{re.escape(script)}:\n\t\$\(call npm_file,"
+                         r"[a-z]+@[\d.]+,[\w/.\-]+,[0-9a-f]{64}\)", makefile), script
