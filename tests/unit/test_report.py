@@ -31,11 +31,11 @@ def test_records_survive_a_real_notebook_run(tmp_path):
     nbformat.write(notebook, path)
 
     records = read_records(path)
-    assert records == {"a": 0.1235, "b": {"x": 1}, "c": [2.35, 7]}  # the later "c" wins
+    assert records == {"a": 0.123, "b": {"x": 1}, "c": [2.35, 7]}  # the later "c" wins
     assert isinstance(records["b"]["x"], int)
     # the reader sees the same rounded number in plain text
     text = notebook.cells[1].outputs[0]["data"]["text/plain"]
-    assert "0.1235" in text and "0.123456" not in text
+    assert "0.123" in text and "0.1234" not in text  # three decimals by default
     assert read_records(str(path)) == records
 
 
