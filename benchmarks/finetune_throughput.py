@@ -15,9 +15,10 @@ pairs for the same number of epochs, and validate once per epoch as the article 
   which pays off on GPUs and on CPUs with bfloat16 instructions (and slows older CPUs down:
   see the printed device).
 
-The data are built as in chapter 5, so that one epoch on a CPU can learn something and the two
-validation AUCs can be compared: the training set is `--n-clicks` clicks of the training period,
-each with one never-shown item as a non-click (a balanced set); the validation set is
+The data are built as in chapter 5 (`recsys_helpers.data.click_pairs`), so that one epoch on a
+CPU can learn something and the two validation AUCs can be compared: the training set is
+`--n-clicks` clicks of the training period, each with one never-clicked item as a non-click (a
+balanced set); the validation set is
 `--n-valid` examples of the validation period (on the shop: impressions, shown and not clicked,
 plus one never-shown item per click; on a real data set its own sampled non-clicks). With the
 default of 800 validation examples the AUC's standard error is about 0.02, so differences below
@@ -44,6 +45,7 @@ import torch
 from recsys_helpers import article_pipeline as ap
 from recsys_helpers import cross_encoder as ce
 from recsys_helpers.data import load_dataset
+from recsys_helpers.data.click_pairs import click_pairs, sample_rows
 from recsys_helpers.data.click_task import click_task_from_interactions, click_task_from_shop
 from recsys_helpers.metrics import auc
 from recsys_helpers.models.pretrained import load_classifier, load_tokenizer
@@ -94,12 +96,13 @@ def main(argv: list[str] | None = None) -> int:
         task = click_task_from_interactions(load_dataset(args.dataset), negatives=4,
                                             max_positives=size // 5,
                                             history_len=args.history_len, seed=args.seed)
-    clicks = ce.sample_rows(task.split("train").query("label == 1"), args.n_clicks, args.seed)
-    train = ce.add_sampled_negatives(clicks, task.items, task.interactions, seed=args.seed)
-    valid = ce.sample_rows(task.split("valid"), args.n_valid, args.seed)
+    # the chapters' pairs: non-clicks drawn among the items the user never clicked
+    train = click_pairs(task, "train", args.n_clicks, avoid="interacted", seed=args.seed)
     if args.dataset == "synthetic":  # as chapter 5: never-shown items as non-clicks too
-        valid = ce.add_sampled_negatives(valid, task.items, task.interactions, seed=args.seed)
+        valid = click_pairs(task, "valid", args.n_valid, with_shown=True, avoid="interacted",
+                            seed=args.seed)
     else:
+        valid = sample_rows(task.split("valid"), args.n_valid, args.seed)
         valid = valid.assign(negative=np.where(valid["label"] == 1, "", "sampled"))
     tokenizer = load_tokenizer(args.model)
     lengths = [len(e["input_ids"]) for e in ce.encode_pairs(tokenizer, train, 512)]

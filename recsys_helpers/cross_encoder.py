@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
+from .data import click_pairs
 from .data.schema import require_columns
 from .errors import ParameterError
 from .metrics import per_user_ranking
@@ -59,12 +60,11 @@ def encode_pairs(tokenizer: PreTrainedTokenizerBase, frame: pd.DataFrame,
 
 
 def sample_rows(frame: pd.DataFrame, n: int, seed: int = 0) -> pd.DataFrame:
-    """At most `n` rows drawn at random (seeded), in their original order, index reset."""
-    check_int("n", n, low=1)
-    if n >= len(frame):
-        return frame.reset_index(drop=True)
-    chosen = np.sort(np.random.default_rng(seed).choice(len(frame), n, replace=False))
-    return frame.iloc[chosen].reset_index(drop=True)
+    """At most `n` rows drawn at random (seeded), in their original order, index reset.
+
+    Kept for the chapters that import it from here; it lives in
+    `recsys_helpers.data.click_pairs`."""
+    return click_pairs.sample_rows(frame, n, seed)
 
 
 def add_sampled_negatives(frame: pd.DataFrame, items: pd.DataFrame,
@@ -77,38 +77,10 @@ def add_sampled_negatives(frame: pd.DataFrame, items: pd.DataFrame,
     the user's taste already: they teach fine distinctions, but little about taste itself.
     Sampled items (the kind of negative the ranking evaluation uses) fill that gap. A column
     ``negative`` says "shown", "sampled" (or "" for clicks); the result is sorted by time.
+    The builder is `recsys_helpers.data.click_pairs.add_never_shown`, with the interactions as
+    what the user has seen.
     """
-    require_columns(frame, ("user_id", "item_id", "timestamp", "label", *PAIR_COLUMNS),
-                    "click examples")
-    require_columns(items, ("item_id", "text"), "item catalogue")
-    require_columns(interactions, ("user_id", "item_id"), "interactions")
-    check_int("per_positive", per_positive, low=1, high=100)
-    check_int("seed", seed, low=0)
-    rng = np.random.default_rng(seed)
-    item_ids = items["item_id"].to_numpy()
-    texts = items.set_index("item_id")["text"]
-    touched = interactions.groupby("user_id")["item_id"].agg(set)
-    clicks = frame[frame["label"] == 1]
-    rows = []
-    for row in clicks.itertuples(index=False):
-        seen = touched.get(row.user_id, set()) | {row.item_id}
-        drawn = 0
-        for _ in range(50 * per_positive):  # rejection sampling; gives up on impossible users
-            item = item_ids[rng.integers(len(item_ids))]
-            if item not in seen:
-                rows.append({**row._asdict(), "item_id": item, "item_text": texts[item],
-                             "label": 0})
-                seen = seen | {item}
-                drawn += 1
-                if drawn == per_positive:
-                    break
-    sampled = pd.DataFrame(rows, columns=frame.columns)
-    for column in ("cold_item", "cold_user"):
-        if column in sampled:
-            sampled[column] = sampled[column].astype(bool)
-    original = frame.assign(negative=np.where(frame["label"] == 1, "", "shown"))
-    combined = pd.concat([original, sampled.assign(negative="sampled")], ignore_index=True)
-    return combined.sort_values("timestamp", kind="stable").reset_index(drop=True)
+    return click_pairs.add_never_shown(frame, items, interactions, per_positive, seed)
 
 
 @dataclass

@@ -12,7 +12,7 @@ import math
 import re
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -200,6 +200,9 @@ class FitResult:
     seconds: float
     metric: str
     precision: str = "fp32"
+    # the loss of every optimiser step, in order: what a learning curve per step is drawn from
+    # (``history`` keeps only its mean between two validations)
+    step_losses: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def fit(
@@ -259,6 +262,7 @@ def fit(
     best_score, best_step, best_state = -math.inf if higher_is_better else math.inf, 0, None
     rows: list[dict[str, float]] = []
     losses: list[float] = []
+    every_loss: list[float] = []
     step, waited, stopped = 0, 0, False
     bar = tqdm(total=total_steps, desc="fine-tuning", unit="step", disable=not progress)
     for _epoch in range(config.epochs):
@@ -277,6 +281,7 @@ def fit(
             optimizer.zero_grad(set_to_none=True)
             step += 1
             losses.append(loss.item())
+            every_loss.append(losses[-1])
             bar.update(1)
             if step % eval_every and step != total_steps:
                 continue
@@ -319,6 +324,7 @@ def fit(
         seconds=time.perf_counter() - start,
         metric=config.metric,
         precision=config.precision,
+        step_losses=np.asarray(every_loss, dtype=np.float64),
     )
 
 

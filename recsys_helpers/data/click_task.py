@@ -12,8 +12,12 @@ Examples are split by time into train, valid and test (``split`` column), so a m
 tested on the future. Two flags mark the hard cases: ``cold_item`` (the item has no positive
 example before the test period) and ``cold_user`` (the user has none either).
 
-Two sources: the synthetic shop's impressions (real non-clicks, with position bias), and any
-`InteractionData` (positives are the interactions, negatives are sampled unseen items).
+Two sources: a shop's impressions (real non-clicks, with position bias), from the first
+synthetic shop (`recsys_helpers.data.synthetic`) or the lab shop (`recsys_helpers.data.shop`)
+alike, and any `InteractionData` (positives are the interactions, negatives are sampled unseen
+items). A task built from a shop also keeps every (user, item) pair that was ever shown
+(`ClickTask.shown`), so that `recsys_helpers.data.click_pairs` can add non-clicks that were
+truly never shown.
 """
 
 from __future__ import annotations
@@ -23,8 +27,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..errors import ParameterError
 from ..params import check_float, check_int
-from .schema import InteractionData
+from .schema import InteractionData, require_columns
+from .shop import LabShop
 from .synthetic import SyntheticShop
 
 NO_HISTORY = "no history yet"
@@ -42,11 +48,23 @@ class ClickTask:
     interactions: pd.DataFrame  # the positive events (for ID baselines and histories)
     train_end: int  # first timestamp of the validation period
     test_start: int  # first timestamp of the test period
+    # every (user_id, item_id, timestamp) the shop showed, clicked or not; None where the data
+    # record only interactions (then what was shown is unknown beyond the interactions)
+    shown: pd.DataFrame | None = None
 
     def split(self, name: str) -> pd.DataFrame:
+        """The examples of one period ("train", "valid" or "test"), index reset."""
         if name not in SPLITS:
-            raise ValueError(f"split must be one of {SPLITS}, got {name!r}")
+            raise ParameterError(f"split must be one of {SPLITS}, got {name!r}")
         return self.examples[self.examples["split"] == name].reset_index(drop=True)
+
+    def exposures(self) -> pd.DataFrame:
+        """The (user_id, item_id) pairs a user is known to have seen: every impression when the
+        task comes from a shop, else the interactions. An item outside them is "never shown"."""
+        if self.shown is None:
+            return self.interactions[["user_id", "item_id"]]
+        return pd.concat([self.shown[["user_id", "item_id"]],
+                          self.interactions[["user_id", "item_id"]]], ignore_index=True)
 
     def train_interactions(self) -> pd.DataFrame:
         """Positive events before the test period (training plus validation), for ID models."""
@@ -60,16 +78,26 @@ class ClickTask:
 
 
 def click_task_from_shop(
-    shop: SyntheticShop, max_examples: int = 20_000, history_len: int = 5,
+    shop: SyntheticShop | LabShop, max_examples: int = 20_000, history_len: int = 5,
     valid_fraction: float = 0.1, test_fraction: float = 0.2, seed: int = 0,
 ) -> ClickTask:
     """Examples from the shop's impressions: shown items, clicked or not.
 
-    `max_examples` impressions are drawn at random (seeded) to keep fine-tuning affordable on
-    a CPU; the histories are built from *all* clicks, not only the drawn ones.
+    Works on the first synthetic shop and on the lab shop, whose impression logs have the same
+    columns (user_id, item_id, timestamp, clicked). In the lab shop a session's impressions
+    share one timestamp, so a history (strictly earlier clicks) never holds a click of the
+    example's own session. `max_examples` impressions are drawn at random (seeded) to keep
+    fine-tuning affordable on a CPU; the histories are built from *all* clicks, not only the
+    drawn ones.
     """
+    if not isinstance(shop, SyntheticShop | LabShop):
+        raise ParameterError("shop must be a SyntheticShop (make_shop) or a LabShop "
+                             f"(make_lab_shop), got {type(shop).__name__}")
     check_int("max_examples", max_examples, low=10)
+    check_int("seed", seed, low=0)
     impressions = shop.impressions
+    require_columns(impressions, ("user_id", "item_id", "timestamp", "clicked"),
+                    "shop impressions")
     rng = np.random.default_rng(seed)
     chosen = np.sort(rng.choice(len(impressions), min(max_examples, len(impressions)),
                                 replace=False))
@@ -81,8 +109,10 @@ def click_task_from_shop(
         "timestamp": sample["timestamp"].to_numpy(),
         "label": sample["clicked"].to_numpy().astype(int),
     })
-    return _finish(frame, clicks, shop.items[["item_id", "title", "text", "category"]],
+    task = _finish(frame, clicks, shop.items[["item_id", "title", "text", "category"]],
                    history_len, valid_fraction, test_fraction)
+    task.shown = impressions[["user_id", "item_id", "timestamp"]].reset_index(drop=True)
+    return task
 
 
 def click_task_from_interactions(
@@ -94,6 +124,7 @@ def click_task_from_interactions(
     `negatives` items the user never interacted with, drawn uniformly, at the same time."""
     check_int("negatives", negatives, low=1, high=100)
     check_int("max_positives", max_positives, low=10)
+    check_int("seed", seed, low=0)
     rng = np.random.default_rng(seed)
     events = data.interactions[["user_id", "item_id", "timestamp"]]
     positives = events.iloc[np.sort(rng.choice(len(events), min(max_positives, len(events)),

@@ -106,6 +106,18 @@ def load_encoder(name: str = "minilm", device: str = "auto") -> SentenceTransfor
     )
 
 
+def load_base_model(name: str = "minilm", device: str = "auto") -> PreTrainedModel:
+    """The pretrained transformer alone (transformers' AutoModel: token states, no task head),
+    for models that put their own head on top, such as the mean-pooled cross-encoder of
+    `recsys_helpers.models.cross_encoder`."""
+    from transformers import AutoModel
+
+    target = pick_device(device)
+    model = _load(name, "model", lambda source, local: AutoModel.from_pretrained(
+        source, local_files_only=local))
+    return model.to(target)
+
+
 def load_classifier(
     name: str = "minilm", num_labels: int = 2, device: str = "auto"
 ) -> PreTrainedModel:
