@@ -252,7 +252,7 @@ def fit(
     if not trainable:
         raise ParameterError("the model has no trainable parameters (see freeze_layers)")
     optimizer = torch.optim.AdamW(
-        _parameter_groups(model, config.weight_decay, config.lr, config.head_lr), lr=config.lr
+        parameter_groups(model, config.weight_decay, config.lr, config.head_lr), lr=config.lr
     )
     scheduler = get_linear_schedule_with_warmup(
         optimizer, round(config.warmup_ratio * total_steps), total_steps
@@ -270,7 +270,7 @@ def fit(
         for batch in train_loader:
             batch = {name: tensor.to(device) for name, tensor in batch.items()}
             labels = batch.pop("labels")
-            with _autocast(device, config.precision):
+            with autocast_context(device, config.precision):
                 logits = model(**batch).logits
             loss = _loss(logits.float(), labels)
             loss.backward()
@@ -509,7 +509,7 @@ def _check_labels(labels: Any, n: int, name: str) -> np.ndarray:
     return y.astype(np.int64)
 
 
-def _parameter_groups(
+def parameter_groups(
     model: Any, weight_decay: float, lr: float | None = None, head_lr: float | None = None
 ) -> list[dict]:
     """Weight decay on weight matrices only: decaying biases and LayerNorm gains towards zero
@@ -563,7 +563,7 @@ def _probability(logits: torch.Tensor) -> torch.Tensor:
     raise ParameterError(f"expected 1 or 2 output logits, the model has {logits.shape[-1]}")
 
 
-def _autocast(device: str, precision: str) -> Any:
+def autocast_context(device: str, precision: str) -> Any:
     """bfloat16 autocast for "bf16"; a no-op context for "fp32"."""
     import contextlib
 

@@ -48,7 +48,7 @@ from ..data.schema import require_columns
 from ..errors import ParameterError
 from ..params import check_choice, check_float, check_int
 from ..runtime import DEVICE_CHOICES, pick_device, set_seed
-from ..train import PRECISIONS, Encoded, pretokenize
+from ..train import PRECISIONS, Encoded, autocast_context, parameter_groups, pretokenize
 from .baselines import Recommender
 from .pretrained import load_encoder
 
@@ -305,17 +305,13 @@ class BiEncoderRecommender(Recommender):
 
         model = self.encoder
         model.train()
-        decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and "norm" not in n.lower()]
-        no_decay = [p for n, p in model.named_parameters()
-                    if not (p.ndim >= 2 and "norm" not in n.lower())]
-        optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": self.weight_decay},
-                                       {"params": no_decay, "weight_decay": 0.0}], lr=self.lr)
+        optimizer = torch.optim.AdamW(parameter_groups(model, self.weight_decay), lr=self.lr)
         scheduler = get_linear_schedule_with_warmup(
             optimizer, round(self.warmup_ratio * len(plan)), len(plan))
         for batch in tqdm(plan, desc="fine-tuning", unit="step", disable=not self.progress):
             users = self._pad([history_tokens[i] for i in batch.tolist()])
             items = self._pad([item_tokens[i] for i in item_rows[batch].tolist()])
-            with self._autocast():
+            with autocast_context(self.target, self.precision):
                 user_vectors = model(users)["sentence_embedding"]
                 item_vectors = model(items)["sentence_embedding"]
             loss = in_batch_negatives_loss(user_vectors.float(), item_vectors.float(), self.scale)
@@ -341,18 +337,6 @@ class BiEncoderRecommender(Recommender):
     def _pad(self, examples: list[dict]) -> dict[str, torch.Tensor]:
         batch = self.tokenizer.pad(examples, return_tensors="pt")
         return {name: tensor.to(self.target) for name, tensor in batch.items()}
-
-    def _autocast(self) -> Any:
-        import contextlib
-
-        import torch
-
-        if self.precision == "fp32":
-            return contextlib.nullcontext()
-        if self.target == "cuda" and not torch.cuda.is_bf16_supported():
-            raise ParameterError("precision='bf16' needs a GPU with bfloat16 support; use "
-                                 "precision='fp32'")
-        return torch.autocast(device_type=self.target, dtype=torch.bfloat16)
 
     def _encode_tokens(self, encoded: Sequence[dict]) -> np.ndarray:
         """Normalised float32 vectors, in fp32, batched longest first to cut padding."""

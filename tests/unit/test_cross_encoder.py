@@ -331,10 +331,10 @@ def test_bf16_training_steps_follow_fp32(tokenizer):
 
 
 def test_head_lr_gives_the_new_head_its_own_rate(tokenizer):
-    from recsys_helpers.train import _parameter_groups
+    from recsys_helpers.train import parameter_groups
 
     model = tiny_classifier(tokenizer)
-    groups = _parameter_groups(model, weight_decay=0.01, lr=1e-4, head_lr=2e-3)
+    groups = parameter_groups(model, weight_decay=0.01, lr=1e-4, head_lr=2e-3)
     head = {id(p) for p in model.classifier.parameters()}
     for group in groups:
         in_head = {id(p) in head for p in group["params"]}
@@ -344,6 +344,6 @@ def test_head_lr_gives_the_new_head_its_own_rate(tokenizer):
     decayed = [g for g in groups if g["weight_decay"] > 0]
     assert all(p.ndim >= 2 for g in decayed for p in g["params"])
     # without head_lr: one rate for all, as before
-    assert all("lr" not in g or g["lr"] == 1e-4 for g in _parameter_groups(model, 0.01, 1e-4))
+    assert all("lr" not in g or g["lr"] == 1e-4 for g in parameter_groups(model, 0.01, 1e-4))
     with pytest.raises(ParameterError, match="head_lr"):
         TrainConfig(head_lr=0)

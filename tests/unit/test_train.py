@@ -235,9 +235,9 @@ def test_bf16_training_learns_and_keeps_fp32_weights(tokenizer, data):
 
 
 def test_bf16_on_a_gpu_without_bfloat16_fails_clearly(monkeypatch):
-    from recsys_helpers.train import _autocast
+    from recsys_helpers.train import autocast_context
 
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda *a, **k: "Tesla T4")
     with pytest.raises(ParameterError, match="Tesla T4 has none: use precision='fp32'"):
-        _autocast("cuda", "bf16")
+        autocast_context("cuda", "bf16")
