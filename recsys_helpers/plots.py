@@ -86,3 +86,26 @@ def grouped_bars(table: pd.DataFrame, ax: Axes | None = None, title: str = "",
     if title:
         ax.set_title(title)
     return ax
+
+
+def interval_bars(summary: pd.DataFrame, ax: Axes | None = None, title: str = "",
+                  ylabel: str = "") -> Axes:
+    """Grouped bars of `slice_summary`-style rows (index slice x model; columns mean, ci_low,
+    ci_high) with each bar's interval drawn as an error bar: groups are slices, bars models."""
+    ax = _axes(ax)
+    means = summary["mean"].unstack(0)  # model x slice
+    slices, models = list(means.columns), list(means.index)
+    width = 0.8 / len(models)
+    x = np.arange(len(slices))
+    for j, model in enumerate(models):
+        rows = summary.xs(model, level=1).reindex(slices)
+        centre = rows["mean"].to_numpy()
+        error = np.vstack([centre - rows["ci_low"].to_numpy(), rows["ci_high"].to_numpy() - centre])
+        ax.bar(x + (j - (len(models) - 1) / 2) * width, centre, width, yerr=error, capsize=2,
+               label=str(model))
+    ax.set_xticks(x, slices)
+    ax.set_ylabel(ylabel)
+    ax.legend(frameon=False, fontsize=8, ncol=2)
+    if title:
+        ax.set_title(title)
+    return ax

@@ -39,7 +39,7 @@ def load_interactions(name: str) -> InteractionData:
     if colon and prefix in PREFIX_LOADERS:
         return PREFIX_LOADERS[prefix](argument)
     known = [*LOADERS, *(f"{prefix}:<Category>" for prefix in PREFIX_LOADERS)]
-    hint = "" if "synthetic" in LOADERS else (
-        " The generated data set 'synthetic' is made by recsys_helpers.data.synthetic."
-    )
+    hint = (" The generated shops are 'shop' (the lab shop, recsys_helpers.data.shop) and "
+            "'synthetic' (recsys_helpers.data.synthetic), through recsys_helpers.data."
+            "load_dataset.")
     raise UnknownNameError(f"unknown data set {name!r}; known names: {known}.{hint}")

@@ -188,3 +188,27 @@ def _check_slices(slices: Sequence[str]) -> list[str]:
     if len(set(slices)) != len(slices):
         raise ParameterError(f"slices has repeats: {slices}")
     return slices
+
+
+def record_summary(summary: pd.DataFrame, metric: str = "ndcg") -> list[str]:
+    """Record each (slice, model) row of `slice_summary` as ``<metric>_<slice>_<model>`` with
+    ``_ci_low`` and ``_ci_high``, the names tests and the results page read; returns the names.
+
+    Model names become identifier-like (lower case, spaces and dashes to underscores).
+    """
+    from ..report import record
+
+    check_choice("metric", metric, METRICS)
+    missing = {"mean", "ci_low", "ci_high"} - set(summary.columns)
+    if missing:
+        raise ParameterError(f"summary lacks columns {sorted(missing)}: pass slice_summary's "
+                             "result")
+    names = []
+    for (slice_name, model), row in summary.iterrows():
+        key = str(model).lower().replace(" ", "_").replace("-", "_")
+        name = f"{metric}_{slice_name}_{key}"
+        record(name, row["mean"])
+        record(f"{name}_ci_low", row["ci_low"])
+        record(f"{name}_ci_high", row["ci_high"])
+        names.append(name)
+    return names

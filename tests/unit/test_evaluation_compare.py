@@ -253,3 +253,23 @@ def test_bad_inputs_raise_clearly():
         slice_summary(pd.concat([per_user, per_user.iloc[:3].assign(model="other")]))
     with pytest.raises(ParameterError, match="lacks the column"):
         slice_summary(per_user.drop(columns="recall"))
+
+
+def test_record_summary_records_every_row_with_its_interval(monkeypatch):
+    from recsys_helpers import report
+    from recsys_helpers.evaluation.compare import record_summary
+
+    shown = []
+    monkeypatch.setattr(report, "record", lambda name, value, digits=3: shown.append((name,
+                                                                                        value)))
+    summary = pd.DataFrame(
+        {"mean": [0.2, 0.1], "ci_low": [0.1, 0.05], "ci_high": [0.3, 0.15], "n_users": [9, 9]},
+        index=pd.MultiIndex.from_tuples([("cold_items", "bi-encoder"), ("all", "ALS")],
+                                        names=["slice", "model"]))
+    assert record_summary(summary) == ["ndcg_cold_items_bi_encoder", "ndcg_all_als"]
+    assert shown == [("ndcg_cold_items_bi_encoder", 0.2),
+                     ("ndcg_cold_items_bi_encoder_ci_low", 0.1),
+                     ("ndcg_cold_items_bi_encoder_ci_high", 0.3), ("ndcg_all_als", 0.1),
+                     ("ndcg_all_als_ci_low", 0.05), ("ndcg_all_als_ci_high", 0.15)]
+    with pytest.raises(ParameterError, match="slice_summary"):
+        record_summary(summary.drop(columns="ci_low"))

@@ -430,3 +430,17 @@ def test_semantic_search_beats_lexical_on_the_query_log(control_shop, encoder, m
               "minilm": ndcg(semantic)}
     assert scores["minilm"] > scores["tfidf"] + 0.05, scores
     assert scores["tfidf"] > scores["logging engine"] > scores["random"] + 0.03, scores
+
+
+def test_load_dataset_shop_is_the_lab_shop_with_its_knobs():
+    from recsys_helpers.data import DATASET_NAMES, load_dataset
+
+    assert "shop" in DATASET_NAMES
+    data = load_dataset("shop", seed=2, text_signal=0.2, **SMALL)
+    shop = data.extras["shop"]
+    assert shop.config.text_signal == 0.2 and shop.config.seed == 2
+    pd.testing.assert_frame_equal(data.interactions,
+                                  make_lab_shop(seed=2, text_signal=0.2, **SMALL)
+                                  .to_interactions().interactions)
+    with pytest.raises(ParameterError, match="text_signal"):
+        load_dataset("shop", text_signal=1.5)
