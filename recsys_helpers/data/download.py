@@ -69,6 +69,10 @@ class RemoteFile:
 _ML = "https://files.grouplens.org/datasets/movielens"
 _AMAZON_2018 = "https://jmcauley.ucsd.edu/data/amazon_v2"
 _BANKING = "https://raw.githubusercontent.com/PolyAI-LDN/task-specific-datasets/master/banking_data"
+_WANDS = "https://raw.githubusercontent.com/wayfair/WANDS/main/dataset"
+# The CrowdFlower file sits behind a Kaggle login: no plain URL serves it, so the entry names the
+# competition page and `recsys_helpers.data.search_sets` says how to fetch it with the Kaggle CLI.
+CROWDFLOWER_PAGE = "https://www.kaggle.com/competitions/crowdflower-search-relevance/data"
 _PHRASEBANK_ZIP = (
     "https://huggingface.co/datasets/takala/financial_phrasebank/resolve/main/data/"
     "FinancialPhraseBank-v1.0.zip"
@@ -117,7 +121,32 @@ _KNOWN = [
         "financial-phrasebank/Sentences_50Agree.txt",
         member="FinancialPhraseBank-v1.0/Sentences_50Agree.txt",
     ),
+    RemoteFile(
+        "crowdflower-search/train", CROWDFLOWER_PAGE, "train.csv.zip",
+        "d690ace31d321c646ffaeabd95255b4eea5126bae71ab568820f7f2c50094a28",
+        "crowdflower-search/train.csv.zip",
+    ),
+    RemoteFile(
+        "wands/query", f"{_WANDS}/query.csv", "query.csv",
+        "63b61660560fecc33ec490804c7e2b81402ee3e7c31a9cbb5e03736639f68e95", "wands/query.csv",
+    ),
+    RemoteFile(
+        "wands/product", f"{_WANDS}/product.csv", "product.csv",
+        "d993926254572e6eba96c8fd87cc549a17fb91ad3748308036eee4cf92b10ac6", "wands/product.csv",
+    ),
+    RemoteFile(
+        "wands/label", f"{_WANDS}/label.csv", "label.csv",
+        "c11fe81ad62f17f56f316b0ec9630ebe8fbe1393578cb0ca4f05c17253a180ef", "wands/label.csv",
+    ),
 ]
+
+# Checksums of members read straight out of a registered archive (the archive's own checksum is
+# in its entry above): key -> {member: sha256}.
+ARCHIVE_MEMBERS: dict[str, dict[str, str]] = {
+    "crowdflower-search/train": {
+        "train.csv": "baed6b6d1f2d2eabe821425e42afb8134c19ef258342c61a8116f9a5c4d5921a",
+    },
+}
 
 REMOTE_FILES: dict[str, RemoteFile] = {f.key: f for f in _KNOWN}
 

@@ -202,7 +202,7 @@ def test_mirror_name_must_end_with_filename():
 def test_mirror_files_pass_their_checksums(shared_mirror, isolated_data):
     mirrored = [r for r in download.REMOTE_FILES.values()
                 if (shared_mirror / r.mirror_path).is_file()]
-    assert len(mirrored) == 7
+    assert len(mirrored) == 9
     for remote in mirrored:
         assert remote.sha256 is not None
         assert fetch(remote.key) == shared_mirror / remote.mirror_path
