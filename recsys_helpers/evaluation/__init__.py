@@ -21,7 +21,13 @@ from .bootstrap import (
     resampled_means,
     unpaired_difference,
 )
-from .compare import METRICS, evaluate_slices, slice_differences, slice_summary
+from .compare import (
+    METRICS,
+    evaluate_slices,
+    slice_differences,
+    slice_summary,
+    validation_ndcg,
+)
 from .history import history_length_curve, truncate_histories
 from .protocol import evaluate_per_user, relevant_items
 from .slices import (
@@ -52,4 +58,5 @@ __all__ = [
     "slice_summary",
     "truncate_histories",
     "unpaired_difference",
+    "validation_ndcg",
 ]

@@ -109,6 +109,42 @@ def slice_differences(
     return pd.DataFrame(rows).set_index(["slice", "model"])
 
 
+
+def validation_ndcg(
+    models: Mapping[str, Recommender], train: pd.DataFrame, items: pd.DataFrame,
+    slice_name: str = "all", valid_fraction: float = 0.2, k: int = 10, seed: int = 0,
+) -> pd.Series:
+    """Model name -> mean NDCG@`k` on a validation period cut from the end of `train`.
+
+    A choice between models (or settings) made on the test set is tuned to that test set;
+    this makes it on the training period instead. Each model is copied unfitted, fitted on the
+    earlier ``1 - valid_fraction`` of `train` and scored on `slice_name` of the later part, the
+    items of the training period as candidates; the test period is never looked at. The models
+    given are left as they are.
+    """
+    import copy
+
+    from ..data.splits import temporal_split
+    from ..params import check_float
+
+    if not isinstance(models, Mapping) or not models:
+        raise ParameterError("models must be a non-empty dict name -> Recommender, e.g. "
+                             "{'popularity': PopularityRecommender()}")
+    for name, model in models.items():
+        if not isinstance(model, Recommender):
+            raise ParameterError(f"models[{name!r}] is a {type(model).__name__}, not a "
+                                 "Recommender")
+    names = list(models)
+    check_choice("slice_name", slice_name, SLICES)
+    check_float("valid_fraction", valid_fraction, low=0.01, high=0.99)
+    early, late = temporal_split(train, valid_fraction)
+    candidates = items[items["item_id"].isin(train["item_id"])]
+    trials = {name: copy.deepcopy(models[name]).fit(early, items) for name in names}
+    per_user = evaluate_slices(trials, early, late, candidates, slices=(slice_name,),
+                               ndcg_k=k, seed=seed)
+    means = per_user.groupby("model", sort=False)["ndcg"].mean()
+    return means.reindex(names).rename(f"validation NDCG@{k} ({slice_name})")
+
 def _score_slice(
     model: Recommender, name: str, evaluation_slice: EvaluationSlice, ndcg_k: int,
     recall_k: int, depth: int, seed: tuple[int, int], batch_size: int,

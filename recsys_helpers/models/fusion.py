@@ -15,8 +15,11 @@ description, but only knows what the words say. `FusionRecommender` keeps the be
 3. Optionally, the result is **blended** with the text model's own score,
    ``alpha * s_id + (1 - alpha) * c * s_text``, where c matches the two scores' spreads and
    `choose_alpha` picks alpha on a later slice of the training period.
-4. **Cold users** (no ALS vector) get the text model's scores: a text profile (a description,
-   or a history written as text) is all there is to go on.
+4. **Cold users** (no ALS vector) get the text model's scores by default: a text profile (a
+   description, or a history written as text) is all there is to go on. Whether that beats
+   simply showing them what is popular is an empirical question: pass ``cold_user_model`` (say
+   a `PopularityRecommender`) chosen on a validation period with
+   `recsys_helpers.evaluation.compare.validation_ndcg`.
 
 Why a map into factor space rather than only a score blend? A blend adds the two models'
 opinions item by item, but on a cold item the ID model has no opinion to add, so a blend ranks
@@ -62,7 +65,12 @@ class FusionRecommender(Recommender):
     `TextProfileRecommender` on user descriptions, or a `BiEncoderRecommender` with
     ``user_texts``, to give new users personal lists. `fit` fits both models, unless
     ``fit_text_model=False``: then `text_model` must be fitted already on the same data (to
-    reuse an expensive one, such as a fine-tuned bi-encoder).
+    reuse an expensive one, such as a fine-tuned bi-encoder). `cold_user_model` (None: the
+    text model) scores users without ID factors instead; `fit` fits it. `cold_scale`
+    multiplies the predicted factors of cold items: a ridge prediction is shrunk towards the
+    average item, so its scores are smaller than those of warm items the user likes equally,
+    and in a list that mixes both a cold item may never reach the top (choose the scale on a
+    validation period, e.g. with `recsys_helpers.evaluation.compare.validation_ndcg`).
 
     `alpha` is the weight of the ID side (1: no blend, and warm items score exactly as the ID
     model scores them); `ridge` the map's penalty (None: chosen by efficient leave-one-out over
@@ -77,7 +85,8 @@ class FusionRecommender(Recommender):
     def __init__(
         self, id_model: Recommender, text_vectors: Any, text_model: Recommender | None = None,
         alpha: float = 1.0, ridge: float | None = None, min_interactions: int = 1,
-        fit_text_model: bool = True,
+        fit_text_model: bool = True, cold_user_model: Recommender | None = None,
+        cold_scale: float = 1.0,
     ) -> None:
         if not isinstance(id_model, Recommender):
             raise ParameterError(
@@ -101,6 +110,11 @@ class FusionRecommender(Recommender):
         if not fit_text_model and text_model is None:
             raise ParameterError("fit_text_model=False needs a text_model fitted already")
         self.fit_text_model = fit_text_model
+        if cold_user_model is not None and not isinstance(cold_user_model, Recommender):
+            raise ParameterError("cold_user_model must be a Recommender (e.g. "
+                                 f"PopularityRecommender()), got {type(cold_user_model).__name__}")
+        self.cold_user_model = cold_user_model
+        self.cold_scale = check_float("cold_scale", cold_scale, low=0.0)
 
     def fit(self, train: pd.DataFrame, items: pd.DataFrame) -> FusionRecommender:
         require_columns(items, ITEM_COLUMNS, "item catalogue")
@@ -133,7 +147,8 @@ class FusionRecommender(Recommender):
         self.predicted_factors = self.factor_map.predict(vectors)
         cold = self.item_counts == 0
         self.item_factors = item_factors.copy()
-        self.item_factors[cold] = self.predicted_factors[cold]  # text stands in for behaviour
+        # text stands in for behaviour; cold_scale undoes the ridge's shrinkage if asked to
+        self.item_factors[cold] = self.cold_scale * self.predicted_factors[cold]
         self.text_recommender = (ContentRecommender(vectors) if self.text_model is None
                                  else self.text_model)
         if self.fit_text_model:
@@ -142,6 +157,10 @@ class FusionRecommender(Recommender):
             raise ParameterError("fit_text_model=False: the text_model must have been fitted "
                                  "on the same items table")
         self.text_scale = self._spread_ratio()
+        self.cold_user_recommender = (self.text_recommender if self.cold_user_model is None
+                                      else self.cold_user_model)
+        if self.cold_user_model is not None and self.cold_user_model is not self.text_model:
+            self.cold_user_model.fit(self._train, self._items)
 
     def _item_text_vectors(self, items: pd.DataFrame) -> np.ndarray | sp.spmatrix:
         """One L2-normalised text vector per catalogue item."""
@@ -187,15 +206,15 @@ class FusionRecommender(Recommender):
     def score(self, users: Sequence[str]) -> np.ndarray:
         users = list(users)
         known = self.user_index.get_indexer(users) >= 0
-        text = None
-        if self.alpha < 1 or not known.all():
-            text = np.asarray(self.text_recommender.score(users), dtype=np.float64)
         scores = self.id_scores(users)
         if self.alpha < 1:
+            text = np.asarray(self.text_recommender.score(users), dtype=np.float64)
             scores[known] = (self.alpha * scores[known]
                              + (1 - self.alpha) * self.text_scale * text[known])
-        if not known.all():
-            scores[~known] = text[~known]  # new users: the text profile
+        if not known.all():  # new users: the text profile, or what cold_user_model says
+            unknown = [u for u, k in zip(users, known, strict=True) if not k]
+            scores[~known] = np.asarray(self.cold_user_recommender.score(unknown),
+                                        dtype=np.float64)
         return np.where(np.isnan(scores), UNRANKABLE, scores)
 
 

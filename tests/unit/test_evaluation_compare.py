@@ -21,6 +21,7 @@ from recsys_helpers.evaluation import (
     relevant_items,
     slice_differences,
     slice_summary,
+    validation_ndcg,
 )
 from recsys_helpers.metrics import per_user_ranking
 from recsys_helpers.models.baselines import PopularityRecommender, Recommender
@@ -273,3 +274,23 @@ def test_record_summary_records_every_row_with_its_interval(monkeypatch):
                      ("ndcg_all_als_ci_low", 0.05), ("ndcg_all_als_ci_high", 0.15)]
     with pytest.raises(ParameterError, match="slice_summary"):
         record_summary(summary.drop(columns="ci_low"))
+
+
+def test_validation_ndcg_fits_copies_on_the_earlier_part_only():
+    # Early interactions: users click items i00-i09; late: the same users click i10-i19.
+    # Popularity fitted on the early part can only rank i00-i09 and finds nothing late; a model
+    # that ranks by item number from the top finds the late items.
+    early = [(f"u{u}", f"i{j:02d}") for u in range(10) for j in range(10) if (u + j) % 3 == 0]
+    late = [(f"u{u}", f"i{10 + u:02d}") for u in range(10)]
+    train = _frame(early + late)
+    items = _catalogue([f"i{j:02d}" for j in range(20)])
+    table = pd.DataFrame([np.arange(20.0)] * 10, index=[f"u{u}" for u in range(10)],
+                         columns=items["item_id"])
+    popular = PopularityRecommender()
+    scores = validation_ndcg({"popularity": popular, "late_first": TableScores(table)}, train,
+                             items, valid_fraction=len(late) / len(train))
+    assert list(scores.index) == ["popularity", "late_first"]
+    assert scores["popularity"] == 0.0 and scores["late_first"] > 0.2
+    assert not hasattr(popular, "item_ids")  # the model passed in is left unfitted
+    with pytest.raises(ParameterError, match="slice"):
+        validation_ndcg({"popularity": popular}, train, items, slice_name="cold")

@@ -105,6 +105,28 @@ def test_cold_users_get_the_text_profile_scores(blocks):
     assert fusion.recommend(["newcomer"], k=5)["newcomer"][0].lstrip("X").startswith("A")
 
 
+def test_a_cold_user_model_answers_for_new_users_only(blocks):
+    train, items, vectors = blocks
+    profiles = TextProfileRecommender(["newcomer"], vectors[[0]], vectors)
+    popular = PopularityRecommender()
+    fusion = FusionRecommender(_als(), vectors, text_model=profiles,
+                               cold_user_model=popular).fit(train, items)
+    np.testing.assert_allclose(fusion.score(["newcomer"]), popular.score(["newcomer"]))
+    assert not np.allclose(fusion.score(["newcomer"]), profiles.score(["newcomer"]))
+    # users with ALS factors are scored as before
+    plain = FusionRecommender(_als(), vectors, text_model=profiles).fit(train, items)
+    np.testing.assert_allclose(fusion.score(["a01", "b02"]), plain.score(["a01", "b02"]))
+
+
+def test_cold_scale_multiplies_only_the_cold_items_scores(fusion, blocks):
+    train, items, vectors = blocks
+    scaled = FusionRecommender(_als(), vectors, cold_scale=3.0).fit(train, items)
+    cold = fusion.item_counts == 0
+    base, tripled = fusion.score(["a01"])[0], scaled.score(["a01"])[0]
+    np.testing.assert_allclose(tripled[cold], 3.0 * base[cold], rtol=1e-6)
+    np.testing.assert_allclose(tripled[~cold], base[~cold], rtol=1e-6)
+
+
 def test_alpha_zero_is_the_text_model_and_blends_lie_between(blocks):
     train, items, vectors = blocks
     text = ContentRecommender(vectors).fit(train, items)
@@ -138,7 +160,8 @@ def test_choose_alpha_scores_every_weight_on_a_later_slice(blocks):
 @pytest.mark.parametrize("settings", [
     {"alpha": 1.5}, {"alpha": -0.1}, {"ridge": 0.0}, {"min_interactions": 0},
     {"id_model": "als"}, {"text_model": "tfidf"}, {"text_vectors": None},
-    {"fit_text_model": False}, {"fit_text_model": "no"},
+    {"fit_text_model": False}, {"fit_text_model": "no"}, {"cold_user_model": "popularity"},
+    {"cold_scale": -1.0},
 ])
 def test_bad_parameters_raise(settings, blocks):
     vectors = blocks[2]
