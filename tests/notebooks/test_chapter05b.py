@@ -1,13 +1,16 @@
 """Chapter 5b (seven recommenders, four slices): what the chapter asserts is only what held at
 every shop seed tried (0, 1 and 2). Seed 0 is read from the committed notebook, whose outputs
-nbval re-computes in the same run; seeds 1 and 2 are papermill runs with the default sizes.
+nbval re-computes in the same run; seeds 1 and 2 are papermill runs with the default sizes. The
+same table on MovieLens and Amazon Gift Cards (reduced training sizes) is checked only for what
+held on both.
 
 Measured and left out: on cold items the fine-tuned bi-encoder led zero-shot and TF-IDF at every
 seed, but its interval over zero-shot excluded 0 at seeds 0 and 2 only, and over TF-IDF at
 seeds 0 and 1 only; zero-shot beat TF-IDF at seed 1 only; fusion tied ALS overall at every seed.
 
-Expected run time on the 2-core reference CPU when it is not busy: about 3 minutes per seed,
-a few seconds per invalid-parameter case.
+Expected run time on the 2-core reference CPU when it is not busy: about 3.5 minutes per shop
+seed, 1.5 (Gift Cards) and 2 (MovieLens) minutes per real data set, a few seconds per
+invalid-parameter case.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ MODELS = ("popularity", "als", "tfidf", "zero_shot", "bi_encoder", "fusion", "cr
 SLICES = ("all", "warm_items", "cold_items", "cold_users")
 
 
-def _check_what_held_at_every_seed(figures):
+def _check_table_and_training(figures):
+    """What held on the shop at every seed and on both real data sets."""
     # Every contract name exists and lies inside its own interval.
     for slice_name in SLICES:
         for model in MODELS:
@@ -35,32 +39,48 @@ def _check_what_held_at_every_seed(figures):
     # and beats the same architecture with an untrained head on validation pairs.
     assert figures["bi_encoder_train_loss_end"] < figures["bi_encoder_train_loss_start"] - 0.2
     assert figures["cross_encoder_train_loss_end"] < 0.6
-    # An ID model cannot rank an item without interactions; every text model can.
-    assert figures["ndcg_cold_items_als"] == 0.0
-    for model in ("tfidf", "zero_shot", "bi_encoder", "fusion", "cross_encoder"):
-        assert figures[f"ndcg_cold_items_{model}"] > 0.05, model
-    # Where behaviour exists, IDs win: ALS beats the fine-tuned bi-encoder on warm items.
-    assert figures["diff_warm_items_als_bi_encoder_ci_low"] > 0
     assert figures["cross_encoder_valid_auc"] > figures["cross_encoder_valid_auc_untrained"]
-    # Fine-tuning leads on new items (point estimates; see the module docstring for intervals).
-    assert figures["diff_cold_items_bi_encoder_zero_shot"] > 0
-    assert figures["diff_cold_items_bi_encoder_tfidf"] > 0
+    # An ID model cannot rank an item without interactions.
+    assert figures["ndcg_cold_items_als"] == 0.0
     # Fusion: ALS's warm ranking kept exactly, never worse than ALS overall, and on cold items
     # within the interval of the best model there.
     assert figures["diff_warm_items_fusion_als"] == 0.0
     assert figures["diff_all_fusion_als_ci_low"] >= 0.0
     assert figures["fusion_within_best_cold_items"] == 1.0
+
+
+def _check_what_held_at_every_shop_seed(figures):
+    _check_table_and_training(figures)
+    # Every text model ranks new items far above a model that cannot.
+    for model in ("tfidf", "zero_shot", "bi_encoder", "fusion", "cross_encoder"):
+        assert figures[f"ndcg_cold_items_{model}"] > 0.05, model
+    # Where behaviour exists, IDs win: ALS beats the fine-tuned bi-encoder on warm items.
+    assert figures["diff_warm_items_als_bi_encoder_ci_low"] > 0
+    # Fine-tuning leads on new items (point estimates; see the module docstring for intervals).
+    assert figures["diff_cold_items_bi_encoder_zero_shot"] > 0
+    assert figures["diff_cold_items_bi_encoder_tfidf"] > 0
     # The validation period gave new users popularity, and so does the fusion model.
     assert figures["ndcg_cold_users_fusion"] == figures["ndcg_cold_users_popularity"]
 
 
 def test_committed_run_seed_0():
-    _check_what_held_at_every_seed(read_records(NOTEBOOKS / f"{CHAPTER}.ipynb"))
+    _check_what_held_at_every_shop_seed(read_records(NOTEBOOKS / f"{CHAPTER}.ipynb"))
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-def test_other_seeds(run_chapter, seed):
-    _check_what_held_at_every_seed(run_chapter(CHAPTER, seed=seed))
+def test_other_shop_seeds(run_chapter, seed):
+    _check_what_held_at_every_shop_seed(run_chapter(CHAPTER, seed=seed))
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("dataset", ["amazon2018-gift-cards", "ml-latest-small"])
+def test_real_data(mirror, run_chapter, dataset):
+    # Reduced training sizes keep CI short; the table is produced and only what held on both
+    # data sets is asserted (measured: on Gift Cards 1 item is cold, so every text model ties
+    # on cold items; on MovieLens the text models score about 0.005 there and popularity leads
+    # overall).
+    _check_table_and_training(run_chapter(CHAPTER, dataset=dataset, be_steps=40, ce_clicks=120,
+                                          ce_valid_clicks=100, n_resamples=500))
 
 
 @pytest.mark.parametrize(("parameters", "message"), [
