@@ -89,8 +89,8 @@ test-unit: install
 # runs with other parameters that assert the recorded figures.
 test-notebooks: install
 	$(BIN)/python -m pytest --nbval --nbval-current-env $(NOTEBOOKS) \
-		--nbval-sanitize-with tests/notebooks/sanitize.cfg
-	$(BIN)/python -m pytest -m notebooks tests
+		--nbval-sanitize-with tests/notebooks/sanitize.cfg --durations=12
+	$(BIN)/python -m pytest -m notebooks tests --durations=20
 
 # The built book as a reader sees it, offline, in headless Chromium.
 test-book: book-committed

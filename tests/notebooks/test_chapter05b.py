@@ -1,16 +1,15 @@
 """Chapter 5b (seven recommenders, four slices): what the chapter asserts is only what held at
 every shop seed tried (0, 1 and 2). Seed 0 is read from the committed notebook, whose outputs
 nbval re-computes in the same run; seeds 1 and 2 are papermill runs with the default sizes. The
-same table on MovieLens and Amazon Gift Cards (reduced training sizes) is checked only for what
-held on both.
+same table on Amazon Gift Cards (reduced training sizes) is checked only for what held on both
+Gift Cards and MovieLens.
 
 Measured and left out: on cold items the fine-tuned bi-encoder led zero-shot and TF-IDF at every
 seed, but its interval over zero-shot excluded 0 at seeds 0 and 2 only, and over TF-IDF at
 seeds 0 and 1 only; zero-shot beat TF-IDF at seed 1 only; fusion tied ALS overall at every seed.
 
 Expected run time on the 2-core reference CPU when it is not busy: about 3.5 minutes per shop
-seed, 1.5 (Gift Cards) and 2 (MovieLens) minutes per real data set, a few seconds per
-invalid-parameter case.
+seed, 1.5 minutes on Gift Cards, a few seconds per invalid-parameter case.
 """
 
 from __future__ import annotations
@@ -73,21 +72,21 @@ def test_other_shop_seeds(run_chapter, seed):
 
 
 @pytest.mark.shared_data
-@pytest.mark.parametrize("dataset", ["amazon2018-gift-cards", "ml-latest-small"])
-def test_real_data(mirror, run_chapter, dataset):
+def test_real_data(mirror, run_chapter):
     # Reduced training sizes keep CI short; the table is produced and only what held on both
-    # data sets is asserted (measured: on Gift Cards 1 item is cold, so every text model ties
-    # on cold items; on MovieLens the text models score about 0.005 there and popularity leads
-    # overall).
-    _check_table_and_training(run_chapter(CHAPTER, dataset=dataset, be_steps=40, ce_clicks=120,
-                                          ce_valid_clicks=100, n_resamples=500))
+    # Gift Cards and MovieLens (measured with these settings, 2026-12-02) is asserted. CI runs
+    # Gift Cards only: MovieLens adds two minutes, and chapter 6.3 runs the bi-encoder and the
+    # fusion on it at every CI run. Measured: on Gift Cards 1 item is cold, so every text
+    # model ties on cold items; on MovieLens the text models score about 0.005 there, and
+    # popularity leads overall.
+    _check_table_and_training(run_chapter(CHAPTER, dataset="amazon2018-gift-cards",
+                                          be_steps=40, ce_clicks=120, ce_valid_clicks=100,
+                                          n_resamples=500))
 
 
 @pytest.mark.parametrize(("parameters", "message"), [
     ({"dataset": "shopp"}, "parameter 'dataset' must be one of"),
     ({"eval_users": 5}, "parameter 'eval_users' must be >= 20"),
-    ({"text_signal": 1.5}, "parameter 'text_signal' must be <= 1"),
-    ({"precision": "fp16"}, "parameter 'precision' must be one of"),
     ({"ce_head_lr": "fast"}, "parameter 'ce_head_lr' must be a number"),
 ])
 def test_invalid_parameters_stop_with_a_clear_message(chapter_error, parameters, message):
