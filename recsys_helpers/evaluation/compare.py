@@ -109,6 +109,17 @@ def slice_differences(
     return pd.DataFrame(rows).set_index(["slice", "model"])
 
 
+def validation_period(train: pd.DataFrame, items: pd.DataFrame, valid_fraction: float = 0.2
+                      ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(earlier training part, later validation part, the items of the training period): the
+    split on which a choice is made instead of the test set."""
+    from ..data.splits import temporal_split
+    from ..params import check_float
+
+    check_float("valid_fraction", valid_fraction, low=0.01, high=0.99)
+    early, late = temporal_split(train, valid_fraction)
+    return early, late, items[items["item_id"].isin(train["item_id"])]
+
 
 def validation_ndcg(
     models: Mapping[str, Recommender], train: pd.DataFrame, items: pd.DataFrame,
@@ -124,26 +135,15 @@ def validation_ndcg(
     """
     import copy
 
-    from ..data.splits import temporal_split
-    from ..params import check_float
-
-    if not isinstance(models, Mapping) or not models:
-        raise ParameterError("models must be a non-empty dict name -> Recommender, e.g. "
-                             "{'popularity': PopularityRecommender()}")
-    for name, model in models.items():
-        if not isinstance(model, Recommender):
-            raise ParameterError(f"models[{name!r}] is a {type(model).__name__}, not a "
-                                 "Recommender")
-    names = list(models)
+    names = _check_models(models, fitted=False)
     check_choice("slice_name", slice_name, SLICES)
-    check_float("valid_fraction", valid_fraction, low=0.01, high=0.99)
-    early, late = temporal_split(train, valid_fraction)
-    candidates = items[items["item_id"].isin(train["item_id"])]
+    early, late, candidates = validation_period(train, items, valid_fraction)
     trials = {name: copy.deepcopy(models[name]).fit(early, items) for name in names}
     per_user = evaluate_slices(trials, early, late, candidates, slices=(slice_name,),
                                ndcg_k=k, seed=seed)
     means = per_user.groupby("model", sort=False)["ndcg"].mean()
     return means.reindex(names).rename(f"validation NDCG@{k} ({slice_name})")
+
 
 def _score_slice(
     model: Recommender, name: str, evaluation_slice: EvaluationSlice, ndcg_k: int,
@@ -198,17 +198,19 @@ def _paired_tables(per_user: pd.DataFrame, metric: str):
         yield slice_name, wide
 
 
-def _check_models(models: Mapping[str, Recommender]) -> list[str]:
+def _check_models(models: Mapping[str, Recommender], fitted: bool = True) -> list[str]:
+    state = "fitted " if fitted else ""
     if not isinstance(models, Mapping):
-        raise ParameterError("models must map a display name to a fitted Recommender, e.g. "
-                             "{'popularity': PopularityRecommender().fit(train, items)}")
+        raise ParameterError(f"models must map a display name to a {state}Recommender, e.g. "
+                             "{'popularity': PopularityRecommender()"
+                             + (".fit(train, items)}" if fitted else "}"))
     if not models:
-        raise ParameterError("models is empty: pass at least one fitted Recommender")
+        raise ParameterError(f"models is empty: pass at least one {state}Recommender")
     for name, model in models.items():
         if not isinstance(model, Recommender):
             raise ParameterError(f"models[{name!r}] is a {type(model).__name__}, not a "
                                  "Recommender")
-        if not hasattr(model, "item_index"):
+        if fitted and not hasattr(model, "item_index"):
             raise ParameterError(f"models[{name!r}] is not fitted: call fit(train, items) first")
     return list(models)
 

@@ -230,19 +230,16 @@ def choose_alpha(
     scoring, so one fit serves all). The test period is never looked at. Refit the model on
     all of `train` with the chosen alpha afterwards.
     """
-    from ..data.splits import temporal_split
-    from ..evaluation import evaluate_slices
+    from ..evaluation.compare import evaluate_slices, validation_period
 
     if not isinstance(model, FusionRecommender):
         raise ParameterError(f"model must be a FusionRecommender, got {type(model).__name__}")
     grid = [check_float(f"alphas[{i}]", a, low=0.0, high=1.0) for i, a in enumerate(alphas)]
     if not grid:
         raise ParameterError("alphas is empty")
-    check_float("valid_fraction", valid_fraction, low=0.01, high=0.99)
     check_int("k", k, low=1)
-    early, late = temporal_split(train, valid_fraction)
+    early, late, candidates = validation_period(train, items, valid_fraction)
     trial = copy.deepcopy(model).fit(early, items)
-    candidates = items[items["item_id"].isin(train["item_id"])]  # items of the period
     ndcg = {}
     for alpha in grid:
         trial.alpha = alpha
