@@ -2,6 +2,11 @@
 fine-tuning beats the zero-shot retriever, with paired intervals that exclude 0; on CrowdFlower
 the table is produced and only what held at two seeds is asserted; bad input stops early.
 
+The cross-encoder re-ranker trains (its training loss falls well below ln 2: seed 0 0.695 ->
+0.391) but does not generalise to new queries at this budget (validation AUC 0.514 at seed 0),
+so re-ranking loses to the hybrid; the tests assert that it fits its pairs, and nothing about
+its ranking.
+
 Expected run time on the 2-core reference CPU when it is not busy: a few minutes per papermill
 run (reduced sizes), a few seconds per invalid-parameter case.
 """
@@ -9,6 +14,10 @@ run (reduced sizes), a few seconds per invalid-parameter case.
 from __future__ import annotations
 
 import pytest
+
+from recsys_helpers.report import read_records
+
+from .conftest import NOTEBOOKS
 
 pytestmark = [pytest.mark.notebooks]
 
@@ -24,14 +33,28 @@ def _check_table(figures):
     # A flat faiss index returns exactly the top-10 lists of the brute-force matrix product.
     assert figures["search_faiss_flat_same_top_k"] == 1.0
     # Every first-stage ranker beats a random order (the re-ranker is left out: on a CPU budget
-    # it does not learn, and on CrowdFlower it reorders every judged product).
+    # it fits its pairs without generalising, and on CrowdFlower it reorders every judged
+    # product).
     for name in ("bm25", "zero_shot", "finetuned", "hybrid"):
         assert figures[f"search_ndcg10_{name}"] > figures["search_ndcg10_random"]
+
+
+def _check_reranker_trains(figures):
+    # The fast-head, slow-encoder recipe fits its training pairs: the loss leaves ln 2 (0.693).
+    assert figures["search_rerank_train_loss_start"] > 0.6
+    assert figures["search_rerank_train_loss_end"] < 0.55
+
+
+def test_committed_run():
+    figures = read_records(NOTEBOOKS / f"{CHAPTER}.ipynb")
+    _check_table(figures)
+    _check_reranker_trains(figures)
 
 
 def test_shop_other_seed(run_chapter):
     figures = run_chapter(CHAPTER, seed=1)
     _check_table(figures)
+    _check_reranker_trains(figures)
     # The claims of the chapter, with paired intervals over test queries that exclude 0.
     assert figures["search_ndcg10_diff_hybrid_bm25_ci_low"] > 0
     assert figures["search_ndcg10_diff_finetuned_zero_shot_ci_low"] > 0
@@ -40,7 +63,7 @@ def test_shop_other_seed(run_chapter):
 @pytest.mark.shared_data
 def test_crowdflower(mirror, run_chapter):
     figures = run_chapter(CHAPTER, dataset="crowdflower", seed=1, n_test_queries=60,
-                          n_tune_queries=40, ce_train_queries=40)
+                          n_tune_queries=40, ce_train_queries=40, ce_epochs=2)
     _check_table(figures)
     # Most judged products are relevant: a random order of them already scores high.
     assert figures["search_ndcg10_random"] > 0.6
