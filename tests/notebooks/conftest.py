@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -47,14 +48,64 @@ def run_chapter(tmp_path):
     return run
 
 
-@pytest.fixture
-def chapter_error(tmp_path):
-    """Execute a chapter that must fail and return papermill's error (ename, evalue)."""
-    import papermill
+@dataclass
+class ChapterError:
+    """The first exception a chapter raised: its class name and message, as papermill reports
+    them (``PapermillExecutionError.ename`` / ``.evalue``)."""
 
-    def run(name: str, **parameters) -> papermill.PapermillExecutionError:
-        with pytest.raises(papermill.PapermillExecutionError) as raised:
-            execute_chapter(name, tmp_path / f"{name}-error.ipynb", parameters)
-        return raised.value
+    ename: str
+    evalue: str
+    cell: int
+
+
+def run_until_error(name: str, parameters: dict) -> ChapterError | None:
+    """Run the chapter's code cells in order inside this process, with `parameters` injected
+    after the cell tagged ``parameters`` (as papermill injects them), and stop at the first
+    exception.
+
+    Why not papermill: a chapter that must stop at its parameter checks fails within its first
+    few cells, but a kernel of its own costs a start and every heavy import again (about 10 s on
+    the 2-core CI machine, times dozens of cases); here the imports are paid once per test
+    session. The cells run are the notebook's own, in an IPython shell, from its folder.
+    """
+    import nbformat
+    from IPython.core.interactiveshell import InteractiveShell
+
+    notebook = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    injected = "\n".join(f"{key} = {value!r}" for key, value in parameters.items())
+    shell = InteractiveShell.instance()
+    shell.enable_gui = lambda gui=None: None  # `%matplotlib inline`: no GUI loop in a plain shell
+    shell.reset(new_session=False)
+    previous = Path.cwd()
+    os.chdir(NOTEBOOKS)
+    try:
+        for index, cell in enumerate(notebook.cells):
+            if cell.cell_type != "code":
+                continue
+            sources = [cell.source]
+            if "parameters" in cell.metadata.get("tags", []):
+                sources.append(injected)
+            for source in sources:
+                outcome = shell.run_cell(source, silent=True, store_history=False)
+                error = outcome.error_before_exec or outcome.error_in_exec
+                if error is not None:
+                    return ChapterError(type(error).__name__, str(error), index)
+    finally:
+        os.chdir(previous)
+        shell.reset(new_session=False)
+    return None
+
+
+@pytest.fixture
+def chapter_error(monkeypatch):
+    """Run a chapter that must fail (in this process, see `run_until_error`) and return its
+    first error (ename, evalue)."""
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+
+    def run(name: str, **parameters) -> ChapterError:
+        error = run_until_error(name, parameters)
+        if error is None:
+            pytest.fail(f"{name} ran to the end with {parameters}; it should have stopped")
+        return error
 
     return run
