@@ -1,5 +1,7 @@
 """Honest baselines every text model in the book is compared with.
 
+- `RandomRecommender`: a seeded random order of the whole catalogue; the floor any model must
+  clear, and the level a text model falls to when its texts carry no information.
 - `PopularityRecommender`: the most-interacted items; no personalisation at all.
 - `ALSRecommender`: ID-based collaborative filtering (implicit-feedback matrix factorisation,
   alternating least squares from the `implicit` library). It knows users and items only by
@@ -17,6 +19,7 @@ models can rank them, ID models cannot).
 from __future__ import annotations
 
 import warnings
+import zlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -113,6 +116,26 @@ class Recommender:
                 keep = indices[np.isfinite(row_scores[indices])]
                 result[user] = self.item_ids[keep].tolist()
         return result
+
+
+class RandomRecommender(Recommender):
+    """Every item, new ones included, in a random order per user.
+
+    A user's order depends only on the seed and the user id (not on which other users share the
+    call), so lists and scores are reproducible however users are batched.
+    """
+
+    name = "random"
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = check_int("seed", seed, low=0)
+
+    def score(self, users: Sequence[str]) -> np.ndarray:
+        scores = np.empty((len(users), len(self.item_ids)))
+        for row, user in enumerate(users):
+            key = zlib.crc32(str(user).encode("utf-8"))
+            scores[row] = np.random.default_rng([self.seed, key]).random(len(self.item_ids))
+        return scores
 
 
 class PopularityRecommender(Recommender):

@@ -166,7 +166,7 @@ class FusionRecommender(Recommender):
         """One L2-normalised text vector per catalogue item."""
         source = self.text_vectors
         if hasattr(source, "encode") or (callable(source) and not hasattr(source, "shape")):
-            from ..zero_shot import embed
+            from .zero_shot import embed
 
             vectors = embed(source, items["text"].fillna("").astype(str).tolist())
         else:

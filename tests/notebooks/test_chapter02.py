@@ -1,80 +1,83 @@
-"""Chapter 2 (core concepts): its claims hold on another shop and run on Amazon gift cards.
+"""Chapter 2 (core concepts) on the lab shop: what held at shop seeds 0 and 1 holds again.
 
-Expected run time on a 2-core CPU: about 60 s for the synthetic run (most of it embedding
-texts with MiniLM), about 40 s for gift cards, a few seconds for each invalid parameter.
+The committed run (seed 0) is read back from the notebook; seed 1 is executed with papermill
+(about 60 s on a 2-core CPU, measured 58 s, most of it embedding texts with MiniLM); each
+invalid parameter stops within seconds. The assertions are what held at both seeds.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+
+from recsys_helpers.report import read_records
 
 pytestmark = [pytest.mark.notebooks]
 
-CHANCE_13_CATEGORIES = 1 / 13
+CHAPTER = "02_core_concepts"
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / f"{CHAPTER}.ipynb"
+POOL_SIZES = (10, 25, 50, 100, 200, 400)
 
 
-def test_synthetic_shop_supports_each_concept(run_chapter):
-    # Another seed and a smaller shop than the committed run.
-    f = run_chapter("02_core_concepts", seed=1, n_users=2000, n_items=800, n_sessions=20000,
-                    n_reviews=500)
+def _excludes_zero_above(f: dict, name: str) -> bool:
+    return f[f"{name}_ci_low"] > 0.0
 
-    # Pretrained representations: tighter categories than TF-IDF, and unseen product types
-    # land in the right category far above chance, where word matching is at chance.
-    assert f["silhouette_minilm"] > 2 * f["silhouette_tfidf"]
-    assert f["knn_accuracy_unseen_types_minilm"] > 5 * CHANCE_13_CATEGORIES
-    assert f["knn_accuracy_unseen_types_tfidf"] < 2 * CHANCE_13_CATEGORIES
 
-    # Zero-shot: requests fit better than with word matching, popularity fits by chance.
-    assert f["request_precision_minilm"] > f["request_precision_tfidf"]
-    assert f["request_precision_minilm"] > 5 * f["request_precision_popularity"]
-    # A user's one-sentence description matches their true taste far better than popularity,
-    assert f["true_click_rate_description"] > 2 * f["true_click_rate_popularity"]
-    assert f["true_click_rate_description"] > 2 * f["true_click_rate_random"]
-    # ... yet on logged clicks the description alone loses to popularity (exposure bias),
-    assert f["user_ndcg_description_new_users"] < f["user_ndcg_popularity_new_users"]
-    # ... and as the retrieval stage before popularity it wins for users with no history.
-    assert f["user_ndcg_two_stage_new_users"] > f["user_ndcg_popularity_new_users"]
+def _excludes_zero_below(f: dict, name: str) -> bool:
+    return f[f"{name}_ci_high"] < 0.0
 
-    # Knowledge extraction.
+
+def _check_what_held_at_seeds_0_and_1(f: dict) -> None:
+    # Pretrained representations: items of a product noun never seen are placed in their
+    # category by MiniLM far above chance; word matching is near chance.
+    assert f["knn_accuracy_unseen_nouns_minilm"] > 2 * f["knn_chance"]
+    assert f["knn_accuracy_unseen_nouns_minilm"] > f["knn_accuracy_unseen_nouns_tfidf"] + 0.2
+    assert f["silhouette_minilm"] > f["silhouette_tfidf"]
+
+    # Zero-shot: a new user's own sentence gives lists that fit their true taste better than
+    # popularity and random, with the paired interval of the difference above 0 ...
+    assert _excludes_zero_above(f, "description_vs_popularity_true_click_cold_users")
+    assert (f["user_text_true_click_cold_users_description"]
+            > f["user_text_true_click_cold_users_random"])
+    assert (f["user_text_true_click_all_description"]
+            > f["user_text_true_click_all_random"] + 0.05)
+    # ... while logged NDCG does not show it (exposure bias): no gain above the interval.
+    assert f["description_vs_popularity_ndcg_cold_users_ci_low"] < 0.0
+    # The control: with the item texts shuffled across items, the description ranker is at
+    # the random list's level.
+    assert abs(f["shuffled_vs_random_true_click_all"]) < 0.02
+    # Two-stage: the pool is chosen on the validation period, among the sizes offered; on the
+    # test period it raises new users' logged NDCG over the description alone but lowers their
+    # true click rate (the error the chapter used to make: crowning it by logged NDCG).
+    assert f["two_stage_pool"] in POOL_SIZES
+    assert _excludes_zero_above(f, "two_stage_vs_description_ndcg_cold_users")
+    assert _excludes_zero_below(f, "two_stage_vs_description_true_click_cold_users")
+    assert _excludes_zero_below(f, "two_stage_vs_description_true_click_all")
+
+    # Knowledge extraction: the category, never written, is read by meaning; the keyword lookup
+    # cannot; a price figure is read by a probe, not by label descriptions.
     category = f["extract_category"]
-    assert category["zero_shot_accuracy"] > 0.9
-    assert category["zero_shot_accuracy"] > 5 * category["majority_accuracy"]
-    types = f["extract_category_type_only"]
-    assert types["zero_shot_f1"] > 0.6 > 2 * types["keyword_f1"]
-    colour = f["extract_colour"]  # written verbatim: the lookup beats the model
-    assert colour["keyword_accuracy"] == 1.0 > colour["zero_shot_accuracy"]
-    assert colour["zero_shot_accuracy"] > 5 * colour["majority_accuracy"]
-    price = f["extract_price_band_price_only"]  # zero-shot cannot read the number ...
-    assert price["zero_shot_f1"] < price["majority_f1"] + 0.1
-    assert price["few_shot_f1"] > 0.6  # ... a few labels on the same vectors can
+    assert category["zero_shot_f1"] > category["keyword_f1"] + 0.3
+    feature = f["extract_feature"]  # stated in paraphrase, verbatim now and then: the lookup wins
+    assert feature["keyword_f1"] > feature["zero_shot_f1"]
+    price = f["extract_price_band_price_only"]
+    assert price["few_shot_f1"] > price["zero_shot_f1"] + 0.2
     sentiment = f["extract_sentiment"]
     assert sentiment["zero_shot_f1"] > sentiment["majority_f1"] + 0.2
-    assert sentiment["zero_shot_accuracy"] > sentiment["majority_accuracy"]
 
-    # Personalised recommendation: ALS wins on warm data; only text ranks new items.
-    assert f["ndcg_als"] > f["ndcg_minilm_content"]
-    assert f["ndcg_minilm_two_stage"] > f["ndcg_popularity"]
-    assert f["ndcg_als_new_items"] == 0.0
-    assert f["ndcg_minilm_content_new_items"] > 0.0
-    assert f["ndcg_tfidf_content_new_items"] > 0.0
+    # Personalised recommendation: ALS wins on warm items; on cold items ID models cannot rank
+    # and text models can.
+    assert _excludes_zero_above(f, "als_vs_minilm_ndcg_warm_items")
+    assert f["ndcg_cold_items_minilm_content"] > f["ndcg_cold_items_als"]
 
 
-@pytest.mark.shared_data
-def test_gift_cards_run_without_the_shop_ground_truth(mirror, run_chapter):
-    f = run_chapter("02_core_concepts", dataset="amazon2018-gift-cards", n_reviews=500)
-    # One category and no descriptions: the shop-only parts are skipped, not faked.
-    assert "knn_accuracy_minilm" not in f and "request_precision_minilm" not in f
-    assert "true_click_rate_description" not in f
-    # Sentiment from review stars: almost all 5-star, so the majority class has a high
-    # accuracy but a low macro-F1, and zero-shot beats it on macro-F1.
-    sentiment = f["extract_sentiment"]
-    assert sentiment["majority_accuracy"] > 0.9
-    assert sentiment["zero_shot_f1"] > sentiment["majority_f1"]
-    for name in ("ndcg_popularity", "ndcg_als", "ndcg_tfidf_content", "ndcg_minilm_content"):
-        assert 0.0 < f[name] < 1.0
-    # A small 5-core catalogue: popularity is a strong baseline and MiniLM content matches it.
-    assert f["ndcg_minilm_content"] > 0.8 * f["ndcg_popularity"]
-    assert f.get("ndcg_als_new_items", 0.0) == 0.0
+def test_committed_run_seed_0():
+    _check_what_held_at_seeds_0_and_1(read_records(NOTEBOOK))
+
+
+def test_shop_seed_1(run_chapter):
+    _check_what_held_at_seeds_0_and_1(run_chapter(CHAPTER, seed=1))
 
 
 @pytest.mark.parametrize(
@@ -84,13 +87,15 @@ def test_gift_cards_run_without_the_shop_ground_truth(mirror, run_chapter):
          "cannot load model"),
         ({"model": "not a model name"}, "UnknownNameError", "known model alias"),
         ({"k": 0}, "ParameterError", "parameter 'k' must be >= 1"),
-        ({"n_candidates": 5}, "ParameterError", "parameter 'n_candidates' must be >= 10"),
-        ({"dataset": "movielens"}, "ParameterError", "parameter 'dataset' must be one of"),
+        ({"pool_sizes": [5, 50]}, "ParameterError", "parameter 'pool_sizes[0]' must be >= 10"),
+        ({"pool_sizes": [50, 25]}, "ParameterError", "must be strictly increasing"),
+        ({"test_share": 0.9}, "ParameterError", "parameter 'test_share' must be <= 0.5"),
+        ({"dataset": "synthetic"}, "ParameterError", "'dataset' is not a parameter"),
     ],
 )
 def test_invalid_parameters_stop_with_a_clear_message(chapter_error, monkeypatch, parameters,
                                                       error, message):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # as on a machine without internet
-    raised = chapter_error("02_core_concepts", **parameters)
+    raised = chapter_error(CHAPTER, **parameters)
     assert raised.ename == error
     assert message in raised.evalue

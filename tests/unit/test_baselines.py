@@ -12,6 +12,7 @@ from recsys_helpers.models.baselines import (
     ALSRecommender,
     ContentRecommender,
     PopularityRecommender,
+    RandomRecommender,
     TfidfRecommender,
     lexical_classifier,
     top_k_indices,
@@ -69,6 +70,37 @@ def test_popularity_counts_distinct_users_and_skips_seen_items():
     assert model.recommend(["stranger"], k=2)["stranger"] == ["wide", "mid"]
     with_seen = model.recommend(["u1"], k=10, exclude_seen=False)["u1"]
     assert with_seen == ["wide", "mid", "one", "rep"]
+
+
+# --- random ---------------------------------------------------------------------------------
+
+
+def test_random_ranks_every_item_reproducibly_whatever_the_batch(blocks):
+    train, items = blocks
+    model = RandomRecommender(seed=3).fit(train, items)
+    together = model.score(["a00", "stranger", "b01"])
+    assert np.isfinite(together).all()  # new items and strangers too
+    np.testing.assert_array_equal(model.score(["b01"])[0], together[2])
+    np.testing.assert_array_equal(RandomRecommender(seed=3).fit(train, items).score(["a00"])[0],
+                                  together[0])
+    assert not np.array_equal(RandomRecommender(seed=4).fit(train, items).score(["a00"])[0],
+                              together[0])
+    assert not np.array_equal(together[0], together[2])  # each user their own order
+    lists = model.recommend(["a00", "stranger"], k=len(items))
+    assert set(lists["stranger"]) == set(items["item_id"])
+    seen = set(train.loc[train["user_id"] == "a00", "item_id"])
+    assert set(lists["a00"]) == set(items["item_id"]) - seen
+    with pytest.raises(ParameterError, match="seed"):
+        RandomRecommender(seed=-1)
+
+
+def test_random_lists_cover_the_catalogue_evenly(blocks):
+    train, items = blocks
+    users = [f"user{u}" for u in range(2000)]
+    first = RandomRecommender(seed=0).fit(train, items).recommend(users, k=1)
+    counts = pd.Series([first[u][0] for u in users]).value_counts()
+    assert len(counts) == len(items)  # every item comes first for someone
+    assert counts.max() < 3 * len(users) / len(items)
 
 
 # --- ALS --------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from recsys_helpers.models.baselines import (
     PopularityRecommender,
 )
 from recsys_helpers.models.fusion import FusionRecommender, choose_alpha
-from recsys_helpers.zero_shot import TextProfileRecommender
+from recsys_helpers.models.zero_shot import TextProfileRecommender
 
 pytestmark = pytest.mark.unit
 

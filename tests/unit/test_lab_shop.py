@@ -403,7 +403,7 @@ def test_semantic_search_beats_lexical_on_the_query_log(control_shop, encoder, m
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     from recsys_helpers.models.pretrained import encode_texts
-    from recsys_helpers.zero_shot import cosine_scores
+    from recsys_helpers.models.zero_shot import cosine_scores
 
     lab = make_lab_shop(seed=0, **{**CONTROL, "n_queries": 300})
     pd.testing.assert_frame_equal(lab.items, control_shop.items)  # same catalogue, new queries

@@ -1,4 +1,4 @@
-"""Recommenders that read the lab shop's hidden taste: the ceilings a real model is measured by.
+"""The lab shop's hidden truth used to score models: ceilings and true click rates.
 
 A model's NDCG alone does not say whether it is good: 0.09 on cold items may be most of what can
 be had, or a small part of it. The shop knows each user's taste, so it can rank with it:
@@ -12,11 +12,17 @@ be had, or a small part of it. The shop knows each user's taste, so it can rank 
 Neither uses item quality or the logging policy's exposure, which also shape who clicks what, so
 a real model can occasionally beat them on a slice. Scores are the taste on `day` (by default the
 last day), since tastes drift.
+
+`true_click_rates` scores a ranked list the way logged clicks cannot: the mean probability that
+the user would click each listed item if shown it (``sigmoid(true_affinity)``, before position
+bias). Logged clicks only exist where the shop's logging policy showed an item, so a metric on
+them (NDCG on the test period) rewards agreeing with that policy; the true click rate does not
+(exposure bias, which this lets a chapter measure).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -69,3 +75,52 @@ class TrueTasteRecommender(Recommender):
             scores[known] = taste(self.shop.tastes, self._codes, self._mix, user, item,
                                   share).reshape(len(known), n_items)
         return scores
+
+
+def true_click_rates(shop: LabShop, user_ids: Sequence[str],
+                     rankings: Mapping[str, Sequence[str]] | Sequence[Sequence[str]],
+                     day: int) -> np.ndarray:
+    """Per user, the mean true click probability of the items of their list on `day`.
+
+    `rankings` maps each user id to a list of item ids (what `Recommender.recommend` returns),
+    or is a sequence of lists in the order of `user_ids`. The probability is
+    ``sigmoid(LabShop.true_affinity)``: taste, quality and the click bias, without the position
+    bias of a slate, so it says how well a list fits the user, not where it was shown.
+    """
+    if not isinstance(shop, LabShop):
+        raise ParameterError(f"shop must be a LabShop (make_lab_shop), got "
+                             f"{type(shop).__name__}")
+    if isinstance(user_ids, str):
+        raise ParameterError("user_ids must be a list of user ids, not a single string")
+    users = list(user_ids)
+    check_int("day", day, low=0, high=shop.config.n_days - 1)
+    if isinstance(rankings, Mapping):
+        missing = [u for u in users if u not in rankings]
+        if missing:
+            raise ParameterError(f"{len(missing)} user(s) have no ranking, e.g. {missing[:3]}")
+        lists = [list(rankings[u]) for u in users]
+    else:
+        lists = [list(r) for r in rankings]
+        if len(lists) != len(users):
+            raise ParameterError(f"{len(lists)} rankings for {len(users)} users")
+    lengths = np.array([len(r) for r in lists])
+    if (lengths == 0).any():
+        empty = [u for u, n in zip(users, lengths, strict=True) if n == 0]
+        raise ParameterError(f"{len(empty)} user(s) have an empty list, e.g. {empty[:3]}: "
+                             "a list with no item has no click rate")
+    user_rows = pd.Index(shop.users["user_id"]).get_indexer(users)
+    if (user_rows < 0).any():
+        unknown = np.asarray(users, dtype=object)[user_rows < 0]
+        raise ParameterError(f"{len(unknown)} user(s) are not in this shop, e.g. "
+                             f"{unknown[:3].tolist()}")
+    flat = [item for r in lists for item in r]
+    item_rows = pd.Index(shop.items["item_id"]).get_indexer(flat)
+    if (item_rows < 0).any():
+        unknown = np.asarray(flat, dtype=object)[item_rows < 0]
+        raise ParameterError(f"{len(unknown)} listed item(s) are not in this shop, e.g. "
+                             f"{pd.unique(unknown)[:3].tolist()}")
+    logits = shop.true_affinity(np.repeat(user_rows, lengths), item_rows,
+                                np.full(len(item_rows), day))
+    probability = 1.0 / (1.0 + np.exp(-logits))
+    owner = np.repeat(np.arange(len(users)), lengths)
+    return np.bincount(owner, weights=probability, minlength=len(users)) / lengths

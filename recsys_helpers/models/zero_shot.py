@@ -11,10 +11,9 @@ similarity. What changes is what the second set holds:
   similarity to it, so a user with no history at all still gets a personal list.
 - `TwoStageRecommender`: a text model retrieves candidates, popularity orders them (what a
   shop's logged clicks reward), the simplest way to combine "what fits" with "what sells".
-- `few_shot_probe`: the next step up from zero-shot, a logistic regression on a handful of
-  labelled examples per class on top of the frozen embeddings.
-- `keyword_predict`: the lexical sanity check for attribute extraction (does the label's name
-  occur literally in the text?), which shows which extraction tasks are easy by construction.
+
+The baselines of attribute extraction (a few-shot probe, a keyword lookup) live in
+`recsys_helpers.models.extraction`.
 
 The encoder can be a SentenceTransformer (``load_encoder``) or any callable that maps a list of
 texts to a matrix, dense or sparse (e.g. a fitted ``TfidfVectorizer().transform``), so the same
@@ -23,21 +22,18 @@ code gives the lexical baseline of every zero-shot experiment.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, f1_score
 from sklearn.preprocessing import normalize
 
-from .errors import ParameterError
-from .models.baselines import UNRANKABLE, Recommender, top_k_indices
-from .models.pretrained import encode_texts
-from .params import check_int
+from ..errors import ParameterError
+from ..params import check_int
+from .baselines import UNRANKABLE, Recommender, top_k_indices
+from .pretrained import encode_texts
 
 Encoder = Any  # a SentenceTransformer, or a callable list[str] -> (n, d) dense or sparse matrix
 
@@ -208,73 +204,6 @@ class TwoStageRecommender(Recommender):
         return scores
 
 
-def few_shot_probe(vectors: Any, labels: Sequence[str], n_per_class: int, seed: int = 0,
-                   draws: int = 5) -> dict[str, float]:
-    """Logistic regression on `n_per_class` labelled examples per class, tested on the rest.
-
-    The embeddings stay frozen: only a linear layer is fitted (a "linear probe"). A class with
-    no more than `n_per_class` examples gives all but one to training. Returns the mean
-    accuracy and macro-F1 over `draws` random draws, and the test size of one draw.
-    """
-    check_int("n_per_class", n_per_class, low=1)
-    check_int("draws", draws, low=1)
-    y = np.asarray(labels, dtype=object)
-    if vectors.shape[0] != len(y):
-        raise ParameterError(f"{vectors.shape[0]} vectors but {len(y)} labels")
-    classes = np.unique(y)
-    if len(classes) < 2:
-        raise ParameterError("few_shot_probe needs at least two classes")
-    rng = np.random.default_rng(seed)
-    accuracy, macro_f1 = [], []
-    for _ in range(draws):
-        chosen = np.concatenate([
-            rng.choice(members, min(n_per_class, len(members) - 1), replace=False)
-            for members in (np.flatnonzero(y == c) for c in classes)
-        ])
-        test = np.ones(len(y), dtype=bool)
-        test[chosen] = False
-        model = LogisticRegression(max_iter=2_000, random_state=seed)
-        model.fit(vectors[chosen], y[chosen].astype(str))
-        scores = label_scores(y[test], model.predict(vectors[test]))
-        accuracy.append(scores["accuracy"])
-        macro_f1.append(scores["macro_f1"])
-    return {"accuracy": float(np.mean(accuracy)), "macro_f1": float(np.mean(macro_f1)),
-            "n_test": int(test.sum())}
-
-
-def label_scores(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, float]:
-    """Accuracy and macro-F1 (the mean F1 over the classes present in `y_true`, so every true
-    class weighs the same however rare it is, and a majority-class guess scores low)."""
-    truth = np.asarray(y_true, dtype=object).astype(str)
-    predicted = np.asarray(y_pred, dtype=object).astype(str)
-    if len(truth) != len(predicted) or len(truth) == 0:
-        raise ParameterError("y_true and y_pred must be non-empty and of the same length")
-    return {"accuracy": float(accuracy_score(truth, predicted)),
-            "macro_f1": float(f1_score(truth, predicted, labels=np.unique(truth),
-                                       average="macro", zero_division=0))}
-
-
-def keyword_predict(texts: Sequence[str], labels: Sequence[str], default: str) -> np.ndarray:
-    """The label whose name occurs first in each text (whole words, any case), else `default`.
-
-    The baseline that shows which "extraction" tasks are only string matching: if the label's
-    own name is written in the text, a lookup finds it without any model.
-    """
-    labels = list(labels)
-    if not labels:
-        raise ParameterError("labels is empty")
-    # Longer names first, so that "stainless steel" wins over "steel" at the same position.
-    ordered = sorted(labels, key=len, reverse=True)
-    pattern = re.compile(r"\b(" + "|".join(re.escape(label) for label in ordered) + r")\b",
-                         re.IGNORECASE)
-    lookup = {label.lower(): label for label in labels}
-    predictions = []
-    for text in texts:
-        found = pattern.search(text)
-        predictions.append(lookup[found.group(1).lower()] if found else default)
-    return np.array(predictions, dtype=object)
-
-
 def _is_matrix(value: Any) -> bool:
     return sp.issparse(value) or (isinstance(value, np.ndarray) and value.ndim == 2)
 
@@ -292,6 +221,5 @@ def _rows(value: Any) -> np.ndarray | sp.spmatrix:
 
 __all__: list[str] = [
     "TextProfileRecommender", "TwoStageRecommender", "ZeroShotClassifier", "cosine_scores",
-    "embed", "few_shot_probe", "keyword_predict", "label_scores", "rank_by_query",
-    "top_k_indices",
+    "embed", "rank_by_query",
 ]
