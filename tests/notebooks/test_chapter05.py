@@ -3,6 +3,11 @@ the comparison holds, on the synthetic shop with another seed and on two real da
 
 Expected run time on the 2-core reference CPU when it is not busy: about a minute per papermill
 run (reduced sizes), a few seconds per invalid-parameter case.
+
+Amazon Gift Cards is not rerun here (to keep CI's time): what its run asserted (the article's
+defects, the table, a majority accuracy near 0.8) is a subset of what the MovieLens run asserts,
+and the Gift Cards loader and click task are exercised in CI by chapters 5b and 6.3. Its last run
+here passed (CI of 2026-12-03 on fcabd41).
 """
 
 from __future__ import annotations
@@ -72,14 +77,6 @@ def test_movielens(mirror, run_chapter):
     for model in ("zero_shot", "finetuned"):
         als = figures["sampled_ndcg_cold_items_als"]
         assert figures[f"sampled_ndcg_cold_items_{model}"] > als + 0.15
-
-
-@pytest.mark.shared_data
-def test_gift_cards(mirror, run_chapter):
-    figures = run_chapter(CHAPTER, dataset="amazon2018-gift-cards", **SMALL)
-    _check_article_defects(figures)
-    _check_table(figures)
-    assert figures["majority_accuracy"] == pytest.approx(0.8, abs=0.02)
 
 
 @pytest.mark.parametrize(
