@@ -3,7 +3,8 @@
 `make_scorer`, `fit_pointwise` and `fit_pairwise` train logistic regression or a one-hidden-layer
 MLP on fixed features (e.g. frozen text-encoder features) with BCE, MSE or BPR, with the same
 optimiser, batches and seeds, so that when two losses are compared nothing else differs.
-`same_user_pairs` builds the (click, non-click) pairs of one user that BPR trains on.
+`same_user_pairs` pairs each click with non-clicks shown to the same user (chapter 4's first
+exercise: on the lab shop such pairs barely train BPR).
 """
 
 from __future__ import annotations

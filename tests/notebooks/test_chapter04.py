@@ -30,7 +30,8 @@ def assert_teaching_points(figures: dict) -> None:
     # the models train: every training loss ends below where it started
     for run in ("bce_zero", "mse_zero", "bce_wrong", "mse_wrong"):
         assert figures[f"train_loss_end_{run}_start"] < figures[f"train_loss_start_{run}_start"]
-    assert figures["train_loss_end_bpr"] < figures["train_loss_start_bpr"]
+    # BPR on clicks against never-shown items leaves ln 2 clearly (0.693 -> 0.642 at seed 0)
+    assert figures["train_loss_end_bpr"] < figures["train_loss_start_bpr"] - 0.02
     # the squared error's gradient vanishes on confident mistakes; cross-entropy's does not
     assert figures["push_ratio_at_minus6"] > 100
     assert figures["auc_bce_wrong_start"] > figures["auc_mse_wrong_start"]
