@@ -168,7 +168,8 @@ def _article_side(args, device, tokenizer, train, valid) -> dict[str, float]:
     started = time.perf_counter()
     probs = _article_predict(model, valid_set, device)
     valid_seconds = _sync(device, started)
-    return _summary(args, train, valid, probs, seconds, valid_seconds, np.asarray(losses))
+    return _summary(args, train, valid, seconds, valid_seconds, np.asarray(losses),
+                    auc(valid["label"].to_numpy(), probs))
 
 
 def _article_predict(model, dataset, device) -> np.ndarray:
@@ -193,16 +194,15 @@ def _corrected_side(args, device, tokenizer, train, valid, precision) -> dict[st
     # fit keeps the weights of the best epoch; the article's loop keeps its last ones, so the
     # AUC compared is the one of the last epoch's validation
     last_auc = float(fitted.fit_result.history["valid_auc"].iloc[-1])
-    return _summary(args, train, valid, None, seconds, valid_seconds, fitted.loss_curve,
-                    last_auc)
+    return _summary(args, train, valid, seconds, valid_seconds, fitted.loss_curve, last_auc)
 
 
-def _summary(args, train, valid, probs, seconds, valid_seconds, losses,
-             valid_auc: float | None = None) -> dict[str, float]:
+def _summary(args, train, valid, seconds, valid_seconds, losses,
+             valid_auc: float) -> dict[str, float]:
     window = mce.LOSS_WINDOW
     return {"train_rate": args.epochs * len(train) / seconds, "seconds": seconds,
             "valid_rate": len(valid) / valid_seconds,
-            "auc": auc(valid["label"].to_numpy(), probs) if valid_auc is None else valid_auc,
+            "auc": valid_auc,
             "loss_start": float(losses[:window].mean()),
             "loss_end": float(losses[-window:].mean())}
 
