@@ -16,6 +16,7 @@ import pytest
 pytestmark = [pytest.mark.notebooks]
 
 
+@pytest.mark.extra_seeds  # about 4 minutes on the 2-core Xeon: `make test-seeds`, not CI
 def test_fine_tuning_teaching_points_hold_for_another_seed(run_chapter):
     f = run_chapter("03_algorithm", seed=1, freeze_strategies=["head", "top-1", "all"])
     # Step 1: the shop's English text has no unknown tokens, a Chinese title mostly does;
