@@ -1,7 +1,7 @@
 """Chapter 6.4 (product search): on the lab shop (the committed seed 0, which nbval recomputes,
 and seed 1 with `make test-seeds`), the hybrid beats BM25 and fine-tuning beats the zero-shot
-retriever, with paired intervals that exclude 0; on CrowdFlower
-the table is produced and only what held at two seeds is asserted; bad input stops early.
+retriever, with paired intervals that exclude 0; on CrowdFlower the table is produced and only
+what held at two seeds is asserted; bad input stops early.
 
 The cross-encoder re-ranker trains (its training loss falls well below ln 2: seed 0 0.695 ->
 0.391) but does not generalise to new queries at this budget (validation AUC 0.514 at seed 0),
