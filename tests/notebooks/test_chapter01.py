@@ -38,6 +38,7 @@ def assert_lab_shop_claims(figures: dict) -> None:
     assert figures["ndcg_fresh_minus_stale"] > 0
 
 
+@pytest.mark.extra_seeds  # `make test-seeds`, not CI: the committed run is seed 0
 def test_lab_shop_at_another_seed(run_chapter):
     assert_lab_shop_claims(run_chapter("01_background", seed=1))
 

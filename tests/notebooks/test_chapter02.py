@@ -76,6 +76,7 @@ def test_committed_run_seed_0():
     _check_what_held_at_seeds_0_and_1(read_records(NOTEBOOK))
 
 
+@pytest.mark.extra_seeds  # about a minute on the 2-core Xeon: `make test-seeds`, not CI
 def test_shop_seed_1(run_chapter):
     _check_what_held_at_seeds_0_and_1(run_chapter(CHAPTER, seed=1))
 

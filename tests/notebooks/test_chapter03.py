@@ -1,4 +1,5 @@
-"""Chapter 3 (algorithm and the five steps): its teaching points hold for another seed.
+"""Chapter 3 (algorithm and the five steps): its teaching points hold on the committed run (seed 0,
+recomputed by nbval) and for another seed (`make test-seeds`).
 
 Expected run time: about 3 minutes for the papermill run on an idle 2-core CPU (four short
 fine-tuning runs of MiniLM), several times that on a busy one; the invalid-parameter cases stop
@@ -13,12 +14,15 @@ from __future__ import annotations
 
 import pytest
 
+from recsys_helpers.report import read_records
+
+from .conftest import NOTEBOOKS
+
 pytestmark = [pytest.mark.notebooks]
+CHAPTER = "03_algorithm"
 
 
-@pytest.mark.extra_seeds  # about 4 minutes on the 2-core Xeon: `make test-seeds`, not CI
-def test_fine_tuning_teaching_points_hold_for_another_seed(run_chapter):
-    f = run_chapter("03_algorithm", seed=1, freeze_strategies=["head", "top-1", "all"])
+def _check_teaching_points(f, top_k):
     # Step 1: the shop's English text has no unknown tokens, a Chinese title mostly does;
     # per-batch padding computes far fewer padding positions than a fixed 128.
     assert f["unk_share_shop_texts"] == 0.0
@@ -38,7 +42,7 @@ def test_fine_tuning_teaching_points_hold_for_another_seed(run_chapter):
     assert f["test_auc_sampled_popularity"] > 0.7
     assert abs(f["test_auc_shown_popularity"] - 0.5) < 0.1
     # Freezing: head < top-k < all in trainable parameters.
-    assert f["trainable_head"] < f["trainable_top_1"] < f["trainable_all"]
+    assert f["trainable_head"] < f[f"trainable_{top_k}"] < f["trainable_all"]
     assert f["trainable_all"] == f["parameters_total"]
     # Pretraining pays: the same architecture with random weights learns less in the same steps.
     assert f["valid_auc_pretrained"] == f["valid_auc_all"]  # the same run
@@ -46,6 +50,16 @@ def test_fine_tuning_teaching_points_hold_for_another_seed(run_chapter):
     # The honest part: at this budget the fine-tuned cross-encoder stays below the zero-shot
     # cosine of the same pretrained encoder.
     assert f["test_auc_finetuned"] < f["test_auc_zero_shot"]
+
+
+def test_committed_run():
+    _check_teaching_points(read_records(NOTEBOOKS / f"{CHAPTER}.ipynb"), "top_2")
+
+
+@pytest.mark.extra_seeds  # about 4 minutes on the 2-core Xeon: `make test-seeds`, not CI
+def test_fine_tuning_teaching_points_hold_for_another_seed(run_chapter):
+    figures = run_chapter(CHAPTER, seed=1, freeze_strategies=["head", "top-1", "all"])
+    _check_teaching_points(figures, "top_1")
 
 
 @pytest.mark.parametrize(
@@ -62,6 +76,6 @@ def test_fine_tuning_teaching_points_hold_for_another_seed(run_chapter):
     ],
 )
 def test_invalid_parameters_stop_with_a_clear_message(chapter_error, parameters, message):
-    error = chapter_error("03_algorithm", **parameters)
+    error = chapter_error(CHAPTER, **parameters)
     assert error.ename in ("ParameterError", "ModelNotAvailableError", "UnknownNameError")
     assert message in error.evalue

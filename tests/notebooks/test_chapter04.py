@@ -54,6 +54,7 @@ def figures(tmp_path_factory):
     return read_records(output)
 
 
+@pytest.mark.extra_seeds  # about a minute on the 2-core Xeon: `make test-seeds`, not CI
 def test_teaching_points_at_another_seed(figures):
     assert_teaching_points(figures)
 

@@ -1,5 +1,6 @@
 """Chapter 5 (the fine-tuning code): the article's defects show, the corrected pipeline runs and
-the comparison holds, on the synthetic shop with another seed and on two real data sets.
+the comparison holds, on the synthetic shop (the committed run at seed 0, which nbval recomputes;
+seed 2 with `make test-seeds`) and on MovieLens.
 
 Expected run time on the 2-core reference CPU when it is not busy: about a minute per papermill
 run (reduced sizes), a few seconds per invalid-parameter case.
@@ -13,6 +14,10 @@ here passed (CI of 2026-12-03 on fcabd41).
 from __future__ import annotations
 
 import pytest
+
+from recsys_helpers.report import read_records
+
+from .conftest import NOTEBOOKS
 
 pytestmark = [pytest.mark.notebooks]
 
@@ -43,9 +48,7 @@ def _check_table(figures):
     assert figures["log_loss_finetuned_test"] < figures["log_loss_constant_test"] + 0.02
 
 
-def test_synthetic_shop_other_seed(run_chapter):
-    # rank_users stays at its default: fewer users leave too few with a new item to rank.
-    figures = run_chapter(CHAPTER, seed=2, n_clicks=400, n_valid=300, n_test=400, demo_size=32)
+def _check_shop(figures):
     _check_article_defects(figures)
     _check_table(figures)
     assert figures["majority_accuracy"] > 0.7  # most impressions are not clicked
@@ -64,6 +67,17 @@ def test_synthetic_shop_other_seed(run_chapter):
     assert figures["auc_test_vs_sampled_zero_shot"] > 0.6
     # A linear probe: the cross-encoder's [CLS] carries less click signal than the embeddings.
     assert figures["probe_auc_sentence_product"] > figures["probe_auc_pair_cls"]
+
+
+def test_committed_run():
+    _check_shop(read_records(NOTEBOOKS / f"{CHAPTER}.ipynb"))
+
+
+@pytest.mark.extra_seeds  # about 2.5 minutes on the 2-core Xeon: `make test-seeds`, not CI
+def test_synthetic_shop_other_seed(run_chapter):
+    # rank_users stays at its default: fewer users leave too few with a new item to rank.
+    _check_shop(run_chapter(CHAPTER, seed=2, n_clicks=400, n_valid=300, n_test=400,
+                            demo_size=32))
 
 
 @pytest.mark.shared_data
