@@ -335,15 +335,20 @@ def predict_proba(
     device: str = "auto",
     tokenizer: PreTrainedTokenizerBase | None = None,
     progress: bool = False,
+    precision: str = "fp32",
 ) -> np.ndarray:
     """Probability of class 1 (a click) for each example, in the order given.
 
     Examples are batched longest first, so each batch holds texts of similar length and little
     padding; the results are put back in the original order before they are returned.
+    ``precision="bf16"`` runs the forward passes under bfloat16 autocast (about 3x faster on a
+    CPU with bfloat16 matrix instructions; a model whose head computes in fp32, such as
+    `recsys_helpers.models.cross_encoder.PairClassifier`, keeps its scores free of bf16 ties).
     """
     import torch
 
     check_int("batch_size", batch_size, low=1)
+    check_choice("precision", precision, PRECISIONS)
     if len(encoded) == 0:
         return np.zeros(0, dtype=np.float64)
     tokenizer = _tokenizer_of(encoded, tokenizer)
@@ -352,7 +357,7 @@ def predict_proba(
     was_training = model.training
     model.to(target).eval()
     chunks = []
-    with torch.inference_mode():
+    with torch.inference_mode(), autocast_context(target, precision):
         for batch in tqdm(loader, desc="predicting", disable=not progress, leave=False):
             logits = model(**{name: t.to(target) for name, t in batch.items()}).logits
             chunks.append(_probability(logits).float().cpu().numpy())

@@ -199,7 +199,10 @@ class BiEncoderRecommender(Recommender):
     (None: no cap); ``epochs=0`` is the zero-shot bi-encoder. `user_texts` (user_id -> text, e.g.
     self-descriptions) gives a user text to users without a training history, such as new users;
     users with neither get popularity scores, as in the other baselines. ``progress=True``
-    shows a progress bar over the training steps.
+    shows a progress bar over the training steps. ``precision="bf16"`` runs the training steps
+    and the encoding of items, users and queries under bfloat16 autocast: on a CPU with bfloat16
+    matrix instructions it encodes about 3x faster, and 99.8% of the lab shop's items keep their
+    top-10 neighbours (`benchmarks/catalogue_encoding.py`).
 
     After `fit`: `loss_history` (the loss of every step), `train_loss_start` and
     `train_loss_end` (means of the first and last `LOSS_WINDOW` steps, fewer in short runs),
@@ -339,7 +342,8 @@ class BiEncoderRecommender(Recommender):
         return {name: tensor.to(self.target) for name, tensor in batch.items()}
 
     def _encode_tokens(self, encoded: Sequence[dict]) -> np.ndarray:
-        """Normalised float32 vectors, in fp32, batched longest first to cut padding."""
+        """Normalised float32 vectors (computed in `precision`), batched longest first to cut
+        padding."""
         import torch
         import torch.nn.functional as F
 
@@ -347,7 +351,7 @@ class BiEncoderRecommender(Recommender):
                               count=len(encoded))
         order = np.argsort(-lengths, kind="stable")
         chunks = []
-        with torch.inference_mode():
+        with torch.inference_mode(), autocast_context(self.target, self.precision):
             for start in range(0, len(order), self.encode_batch_size):
                 batch = self._pad([encoded[i] for i in order[start:start + self.encode_batch_size]])
                 vectors = self.encoder(batch)["sentence_embedding"].float()

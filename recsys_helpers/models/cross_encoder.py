@@ -70,7 +70,9 @@ class PairClassifier(nn.Module):
     ``pooling="mean"``: the mean of the token states under the attention mask (how the
     sentence encoder was trained); ``"cls"``: the [CLS] state alone, for comparison (the stock
     head minus BERT's randomly initialised pooler). The head starts at zero, so the untrained
-    model predicts 0.5 for every pair and the first steps move the head, not noise.
+    model predicts 0.5 for every pair and the first steps move the head, not noise. The head
+    computes in fp32 even under bfloat16 autocast: a logit rounded to bf16's 8 bits would tie
+    many pairs' scores, and a ranking of ties is decided by their order, not by the model.
     ``base_model`` is the encoder: `recsys_helpers.train` gives everything else (the head) its
     own learning rate.
     """
@@ -97,8 +99,10 @@ class PairClassifier(nn.Module):
 
         states = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
                               token_type_ids=token_type_ids).last_hidden_state
-        pooled = pool_states(states, attention_mask, self.pooling)
-        return SequenceClassifierOutput(logits=self.head(self.dropout(pooled)))
+        pooled = pool_states(states.float(), attention_mask, self.pooling)
+        with torch.autocast(pooled.device.type, enabled=False):
+            logits = self.head(self.dropout(pooled))
+        return SequenceClassifierOutput(logits=logits)
 
 
 def pool_states(states: torch.Tensor, attention_mask: torch.Tensor,
@@ -146,6 +150,7 @@ class CrossEncoder:
     tokens: PairTokens
     fit_result: FitResult | None = None
     device: str = "cpu"
+    precision: str = "fp32"  # of `predict`: "bf16" scores under bfloat16 autocast
     loss_window: int = field(default=LOSS_WINDOW, repr=False)
 
     @property
@@ -168,7 +173,7 @@ class CrossEncoder:
     def predict(self, frame: pd.DataFrame, batch_size: int = 128) -> np.ndarray:
         """Click probability of each (history_text, item_text) row of `frame`, in order."""
         return predict_proba(self.model, self.tokens(frame), batch_size=batch_size,
-                             device=self.device)
+                             device=self.device, precision=self.precision)
 
 
 def cpu_recipe(seed: int = 0, precision: str = "bf16", device: str = "auto") -> TrainConfig:
@@ -242,7 +247,7 @@ def fine_tune_cross_encoder(
     classifier = build_pair_classifier(model, pooling, seed=config.seed, device=config.device)
     result = fit(classifier, tokens(train), train["label"].to_numpy(), tokens(valid),
                  valid["label"].to_numpy(), config, progress=progress)
-    return CrossEncoder(classifier, tokens, result, pick_device(config.device))
+    return CrossEncoder(classifier, tokens, result, pick_device(config.device), config.precision)
 
 
 def untrained_cross_encoder(model: str | PreTrainedModel = "minilm", pooling: str = "mean",
@@ -311,7 +316,8 @@ def learning_curve(
                                            device=config.device)
         result = fit(classifier, all_train[:size], part["label"].to_numpy(), tokens(valid),
                      valid["label"].to_numpy(), config, progress=False)
-        fitted = CrossEncoder(classifier, tokens, result, pick_device(config.device))
+        fitted = CrossEncoder(classifier, tokens, result, pick_device(config.device),
+                              config.precision)
         row = {"train_pairs": size, "steps": len(result.step_losses),
                "train_loss_start": fitted.train_loss_start,
                "train_loss_end": fitted.train_loss_end, "valid_auc": result.best_score,

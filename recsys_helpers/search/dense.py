@@ -54,12 +54,15 @@ def positive_pairs(task: RankingTask, per_query: int = 4, seed: int = 0) -> pd.D
 
 class DenseRetriever:
     """A sentence encoder used as a retriever; `model` is a name for `load_encoder` or a
-    SentenceTransformer, which is copied (fine-tuning never changes the caller's model)."""
+    SentenceTransformer, which is copied (fine-tuning never changes the caller's model).
+    ``precision="bf16"`` encodes (and, by default, fine-tunes) under bfloat16 autocast: about 3x
+    faster on a CPU with bfloat16 matrix instructions."""
 
     def __init__(self, model: str | SentenceTransformer = "minilm", max_length: int = 64,
-                 batch_size: int = 128, device: str = "auto") -> None:
+                 batch_size: int = 128, device: str = "auto", precision: str = "fp32") -> None:
         self.max_length = check_int("max_length", max_length, low=8, high=512)
         self.batch_size = check_int("batch_size", batch_size, low=1)
+        self.precision = check_choice("precision", precision, PRECISIONS)
         self.device = pick_device(device)
         if isinstance(model, str):
             self.encoder = load_encoder(model, device=self.device)
@@ -74,7 +77,8 @@ class DenseRetriever:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Normalised float32 vectors, one row per text."""
         self.encoder.eval()
-        return encode_texts(self.encoder, texts, batch_size=self.batch_size)
+        with autocast_context(self.device, self.precision):
+            return encode_texts(self.encoder, texts, batch_size=self.batch_size)
 
     def index(self, product_texts: Sequence[str]) -> DenseRetriever:
         """Encode the catalogue once; `scores` and the top-k searches then reuse it."""
@@ -127,10 +131,11 @@ class DenseRetriever:
     def fine_tune(self, query_texts: Sequence[str], product_texts: Sequence[str],
                   steps: int = 100, batch_size: int = 32, lr: float = 5e-5,
                   warmup_ratio: float = 0.1, scale: float = 20.0, weight_decay: float = 0.01,
-                  seed: int = 0, precision: str = "fp32") -> list[float]:
+                  seed: int = 0, precision: str | None = None) -> list[float]:
         """Train on (query, relevant product) pairs with in-batch negatives for `steps` steps
         (passes over the pairs repeat as needed); returns the loss of every step. Re-index the
-        catalogue afterwards: its vectors came from the encoder before training."""
+        catalogue afterwards: its vectors came from the encoder before training. `precision`
+        defaults to the retriever's."""
         import torch
         from transformers import get_linear_schedule_with_warmup
 
@@ -142,7 +147,8 @@ class DenseRetriever:
         check_int("steps", steps, low=1)
         check_int("batch_size", batch_size, low=2)
         check_float("lr", lr, low=1e-8, high=1.0)
-        check_choice("precision", precision, PRECISIONS)
+        precision = self.precision if precision is None else check_choice("precision", precision,
+                                                                          PRECISIONS)
         set_seed(seed)
         rng = np.random.default_rng(seed)
         plan: list[np.ndarray] = []

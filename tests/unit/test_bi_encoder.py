@@ -163,6 +163,20 @@ def test_zero_shot_vectors_are_the_pretrained_sentence_embeddings(zero_shot, enc
     np.testing.assert_allclose(zero_shot.item_vectors, expected, atol=1e-5)
 
 
+def test_bf16_encoding_is_close_to_fp32_and_keeps_the_order(zero_shot, encoder, shop):
+    items, train, probes = shop
+    bf16 = _trained(encoder, shop, epochs=0, precision="bf16")
+    assert bf16.item_vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(bf16.item_vectors, axis=1), 1.0, atol=1e-5)
+    cosines = (bf16.item_vectors * zero_shot.item_vectors).sum(axis=1)
+    assert cosines.min() > 0.995
+    users = list(probes)
+    fp32_top = np.argsort(-zero_shot.score(users), axis=1)[:, :5]
+    bf16_top = np.argsort(-bf16.score(users), axis=1)[:, :5]
+    kept = [len(set(a) & set(b)) / 5 for a, b in zip(fp32_top, bf16_top, strict=True)]
+    assert np.mean(kept) > 0.8
+
+
 def test_training_loss_falls_by_at_least_a_third(trained):
     assert trained.steps == len(trained.loss_history) > 10
     assert trained.train_loss_end <= trained.train_loss_start * 2 / 3

@@ -99,6 +99,29 @@ def test_predict_keeps_the_order_of_the_frame(trained):
     np.testing.assert_allclose(one, probabilities[[3]], rtol=1e-4, atol=1e-5)
 
 
+def test_bf16_scores_come_from_an_fp32_head_and_stay_close(trained):
+    model, _, valid = trained
+    assert model.precision == "fp32"  # fast_config's, which predict follows
+    fp32 = model.predict(valid)
+    bf16 = mce.CrossEncoder(model.model, model.tokens, model.fit_result, "cpu", "bf16")
+    scores = bf16.predict(valid)
+    # the head computes in fp32: no ties from logits rounded to bfloat16's 8 bits
+    assert len(np.unique(scores)) == len(np.unique(fp32))
+    np.testing.assert_allclose(scores, fp32, atol=0.05)
+    assert auc(valid["label"].to_numpy(), scores) > 0.9
+    batch = model.tokens(valid.iloc[:4])
+    inputs = {k: torch.tensor([e[k] for e in batch]) for k in ("input_ids", "attention_mask")}
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert model.model(**inputs).logits.dtype == torch.float32
+
+
+def test_a_fine_tuned_model_predicts_in_its_training_precision(encoder, tokenizer):
+    config = TrainConfig(epochs=1, batch_size=16, precision="bf16", seed=0, device="cpu")
+    model = mce.fine_tune_cross_encoder(colour_pairs(32, 0), colour_pairs(16, 1), encoder,
+                                        config, max_length=24, tokenizer=tokenizer)
+    assert model.precision == "bf16"
+
+
 def test_mean_pooling_ignores_padding():
     states = torch.arange(24, dtype=torch.float32).reshape(2, 3, 4)
     mask = torch.tensor([[1, 1, 0], [1, 1, 1]])

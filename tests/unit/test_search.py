@@ -120,6 +120,17 @@ def test_dense_scores_are_cosines_and_faiss_agrees_with_exact_search(dense):
     assert scores[2].argmax() == 1  # "boil water" -> the kettle, without a shared word
 
 
+def test_bf16_encoding_is_close_to_fp32(dense):
+    bf16 = DenseRetriever(dense.encoder, max_length=32, device="cpu", precision="bf16")
+    queries = ["somewhere to sleep outdoors", "make coffee at home", "boil water"]
+    bf16.index(PRODUCTS)
+    cosines = (bf16.product_vectors * dense.product_vectors).sum(axis=1)
+    assert cosines.min() > 0.995
+    assert (bf16.scores(queries).argmax(axis=1) == dense.scores(queries).argmax(axis=1)).all()
+    with pytest.raises(ParameterError, match="precision"):
+        DenseRetriever(dense.encoder, device="cpu", precision="fp16")
+
+
 def test_fine_tuning_learns_a_link_the_words_do_not_state(dense):
     # "code 7" means the frying pan in this shop; no pretrained model knows that.
     queries = [f"code {n % 6}" for n in range(60)]

@@ -234,6 +234,17 @@ def test_bf16_training_learns_and_keeps_fp32_weights(tokenizer, data):
     assert all(p.dtype == torch.float32 for p in model.parameters())
 
 
+def test_predict_proba_in_bf16_is_close_to_fp32(tokenizer, data):
+    model = tiny_classifier(tokenizer)
+    valid = data[2]
+    fp32 = predict_proba(model, valid, device="cpu")
+    bf16 = predict_proba(model, valid, device="cpu", precision="bf16")
+    assert bf16.dtype == np.float64 and bf16.shape == fp32.shape
+    np.testing.assert_allclose(bf16, fp32, atol=0.02)
+    with pytest.raises(ParameterError, match="precision"):
+        predict_proba(model, valid, device="cpu", precision="half")
+
+
 def test_bf16_on_a_gpu_without_bfloat16_fails_clearly(monkeypatch):
     from recsys_helpers.train import autocast_context
 
