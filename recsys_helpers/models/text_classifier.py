@@ -115,9 +115,8 @@ class EmbeddingCache:
         texts = list(texts)
         missing = list(dict.fromkeys(t for t in texts if t not in self._rows))
         if missing:
-            device = str(self.encoder.device).split(":")[0]
-            with autocast_context(device, self.precision):
-                vectors = encode_texts(self.encoder, missing, batch_size=self.batch_size)
+            vectors = encode_texts(self.encoder, missing, batch_size=self.batch_size,
+                                   precision=self.precision)
             self._rows.update(zip(missing, vectors, strict=True))
         if not texts:
             return encode_texts(self.encoder, [])

@@ -77,8 +77,8 @@ class DenseRetriever:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Normalised float32 vectors, one row per text."""
         self.encoder.eval()
-        with autocast_context(self.device, self.precision):
-            return encode_texts(self.encoder, texts, batch_size=self.batch_size)
+        return encode_texts(self.encoder, texts, batch_size=self.batch_size,
+                            precision=self.precision)
 
     def index(self, product_texts: Sequence[str]) -> DenseRetriever:
         """Encode the catalogue once; `scores` and the top-k searches then reuse it."""

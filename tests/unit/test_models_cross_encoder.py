@@ -4,6 +4,8 @@ padding, the learning curve has one row per size, and bad parameters raise."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -103,7 +105,7 @@ def test_bf16_scores_come_from_an_fp32_head_and_stay_close(trained):
     model, _, valid = trained
     assert model.precision == "fp32"  # fast_config's, which predict follows
     fp32 = model.predict(valid)
-    bf16 = mce.CrossEncoder(model.model, model.tokens, model.fit_result, "cpu", "bf16")
+    bf16 = dataclasses.replace(model, precision="bf16")
     scores = bf16.predict(valid)
     # the head computes in fp32: no ties from logits rounded to bfloat16's 8 bits
     assert len(np.unique(scores)) == len(np.unique(fp32))

@@ -60,6 +60,11 @@ def test_minilm_embeddings_are_384d_normalised_and_meaningful(encoder):
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     similar, unrelated = vectors[0] @ vectors[1], vectors[0] @ vectors[2]
     assert similar > unrelated + 0.2
+    bf16 = encode_texts(encoder, texts, precision="bf16")
+    assert bf16.dtype == np.float32
+    assert (bf16 * vectors).sum(axis=1).min() > 0.995
+    with pytest.raises(ParameterError, match="precision"):
+        encode_texts(encoder, texts, precision="fp16")
 
 
 def test_encode_texts_edge_cases(encoder):
