@@ -181,7 +181,7 @@ def encode_texts(
         dimension = getattr(encoder, "get_embedding_dimension", None)
         dimension = dimension or encoder.get_sentence_embedding_dimension
         return np.zeros((0, dimension()), dtype=np.float32)
-    device = str(encoder.device).split(":")[0]
+    device = str(getattr(encoder, "device", "cpu")).split(":")[0]  # fp32 never reads it
     with torch.inference_mode(), autocast_context(device, precision):
         vectors = encoder.encode(
             texts,
