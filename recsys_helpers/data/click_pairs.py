@@ -32,9 +32,12 @@ from .schema import require_columns
 
 if TYPE_CHECKING:
     from .click_task import ClickTask
+    from .shop import LabShop
 
 PAIR_COLUMNS = ("history_text", "item_text")
 AVOID_CHOICES = ("shown", "interacted")
+# Share of the search log's days in each period, oldest first (as ClickTask splits clicks).
+SEARCH_PERIODS = {"train": (0.0, 0.7), "valid": (0.7, 0.8), "test": (0.8, 1.0)}
 MAX_TRIES_PER_NEGATIVE = 50  # rejection sampling gives up on a user who has seen nearly all
 
 
@@ -118,3 +121,72 @@ def click_pairs(task: ClickTask, split: str, n: int, per_click: int = 1,
     seen = task.exposures() if avoid == "shown" else task.interactions
     return add_never_shown(sample_rows(frame, n, seed), task.items, seen, per_click, seed)
 
+
+
+def search_click_pairs(shop: LabShop, split: str, n: int, shown_per_click: int = 0,
+                       per_click: int = 1, seed: int = 0) -> pd.DataFrame:
+    """(query, product, clicked?) pairs from one period of the lab shop's search log.
+
+    `n` clicked results of the period (the log's days split 70/10/20 by time, oldest first),
+    each with up to `shown_per_click` results of the same query that were shown and not
+    clicked (``negative == "shown"``) and `per_click` catalogue items never shown to that user
+    in search (``"sampled"``). ``shown_per_click=0`` gives a balanced training set. The columns
+    follow `click_pairs`, so the same cross-encoders and scorers read them: ``history_text``
+    holds the query (the user's side of the pair: what they typed, where a recommendation pair
+    has what they clicked), ``item_text`` the product. ``relevance`` is the shop's hidden
+    graded relevance of every pair (0 = another kind of product), ``position`` the rank it was
+    shown at (-1 if never shown). Seeded.
+    """
+    from .shop import LabShop
+
+    if not isinstance(shop, LabShop):
+        raise ParameterError(f"shop must be a LabShop (make_lab_shop), got {type(shop).__name__}")
+    check_choice("split", split, tuple(SEARCH_PERIODS))
+    check_int("n", n, low=1)
+    check_int("shown_per_click", shown_per_click, low=0, high=20)
+    check_int("per_click", per_click, low=0, high=100)
+    check_int("seed", seed, low=0)
+    queries = shop.queries.set_index("query_id")
+    log = shop.search_results.join(queries[["user_id", "timestamp", "day", "text"]],
+                                   on="query_id")
+    low, high = SEARCH_PERIODS[split]
+    days = log["day"].to_numpy() / shop.config.n_days
+    log = log[(days >= low) & (days < high)]
+    clicks = sample_rows(log[log["clicked"].to_numpy()], n, seed)
+    if clicks.empty:
+        raise ParameterError(f"the {split} period of the search log holds no clicks")
+    rng = np.random.default_rng(seed)
+    parts = [clicks.assign(negative="")]
+    if shown_per_click:
+        skipped = log[~log["clicked"].to_numpy() & log["query_id"].isin(clicks["query_id"])]
+        shuffled = skipped.iloc[rng.permutation(len(skipped))]
+        parts.append(shuffled.groupby("query_id").head(shown_per_click).assign(negative="shown"))
+    if per_click:
+        shown_to = shop.search_results.join(queries["user_id"], on="query_id") \
+            .groupby("user_id")["item_index"].agg(set)
+        n_items = len(shop.items)
+        rows = []
+        for row in clicks.itertuples(index=False):
+            excluded = shown_to.get(row.user_id, set())
+            drawn = 0
+            for _ in range(MAX_TRIES_PER_NEGATIVE * per_click):
+                item = int(rng.integers(n_items))
+                if item not in excluded:
+                    rows.append({**row._asdict(), "item_index": item, "position": -1})
+                    excluded = excluded | {item}
+                    drawn += 1
+                    if drawn == per_click:
+                        break
+        parts.append(pd.DataFrame(rows, columns=clicks.columns).assign(negative="sampled"))
+    pairs = pd.concat(parts, ignore_index=True)
+    items = shop.items
+    pairs["item_id"] = items["item_id"].to_numpy()[pairs["item_index"].to_numpy()]
+    pairs["item_text"] = items["text"].to_numpy()[pairs["item_index"].to_numpy()]
+    pairs["relevance"] = shop.query_relevance(pairs["query_index"].to_numpy(),
+                                              pairs["item_index"].to_numpy())
+    pairs["label"] = (pairs["negative"] == "").astype(int)
+    pairs = pairs.rename(columns={"text": "history_text"})
+    columns = ["query_id", "user_id", "item_id", "timestamp", "history_text", "item_text",
+               "label", "negative", "position", "relevance"]
+    return pairs[columns].sort_values(["timestamp", "label"], ascending=[True, False],
+                                      kind="stable").reset_index(drop=True)

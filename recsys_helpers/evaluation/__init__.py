@@ -10,12 +10,13 @@ Conventions used in every chapter (`protocol`):
 Modules: `protocol` (relevant sets, per-user metrics of one model), `history` (truncated
 histories and the history-length curve), `slices` (all / warm items / cold items / cold users
 and what each ranks), `compare` (models scored slice by slice, summary tables) and `bootstrap`
-(paired bootstrap intervals over users).
+(paired bootstrap intervals over users, and over examples for an AUC).
 """
 
 from .bootstrap import (
     Interval,
     bootstrap_mean,
+    paired_auc_difference,
     paired_difference,
     percentile_interval,
     resampled_means,
@@ -50,6 +51,7 @@ __all__ = [
     "evaluate_per_user",
     "evaluate_slices",
     "history_length_curve",
+    "paired_auc_difference",
     "paired_difference",
     "percentile_interval",
     "relevant_items",

@@ -81,6 +81,37 @@ def unpaired_difference(values_a: Any, values_b: Any, n_resamples: int = 1000,
                     min(len(a), len(b)))
 
 
+def paired_auc_difference(y_true: Any, scores_a: Any, scores_b: Any, n_resamples: int = 1000,
+                          confidence: float = 0.95, seed: int = 0) -> Interval:
+    """AUC of `scores_a` minus AUC of `scores_b` on the same labelled examples, with a
+    bootstrap interval that resamples the examples jointly for both models, positives and
+    negatives apart (so every resample keeps the class counts, and both AUCs exist).
+
+    An AUC is not a mean over users, so this resamples examples; ``n_users`` of the result
+    counts the positives, the scarcer class, on which the AUC's precision mostly rests.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    check_int("n_resamples", n_resamples, low=1)
+    y = np.asarray(y_true)
+    a, b = np.asarray(scores_a, dtype=float), np.asarray(scores_b, dtype=float)
+    if not (y.ndim == a.ndim == b.ndim == 1 and len(y) == len(a) == len(b)):
+        raise ParameterError(f"y_true, scores_a and scores_b must be 1-D and of one length, got "
+                             f"shapes {y.shape}, {a.shape}, {b.shape}")
+    if not np.isin(y, (0, 1)).all() or len(np.unique(y)) < 2:
+        raise ParameterError("y_true must hold 0/1 labels of both classes")
+    positives, negatives = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
+    rng = np.random.default_rng(seed)
+    differences = np.empty(n_resamples)
+    for i in range(n_resamples):
+        rows = np.concatenate([rng.choice(positives, len(positives)),
+                               rng.choice(negatives, len(negatives))])
+        differences[i] = roc_auc_score(y[rows], a[rows]) - roc_auc_score(y[rows], b[rows])
+    low, high = percentile_interval(differences, confidence)
+    return Interval(float(roc_auc_score(y, a) - roc_auc_score(y, b)), float(low[0]),
+                    float(high[0]), len(positives))
+
+
 def percentile_interval(resampled: np.ndarray, confidence: float = 0.95
                         ) -> tuple[np.ndarray, np.ndarray]:
     """Lower and upper bounds of the central `confidence` share of each column of resampled

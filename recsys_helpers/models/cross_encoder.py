@@ -3,11 +3,12 @@
 
 Why not the stock head (`transformers`' ``BertForSequenceClassification``: the [CLS] state
 through BERT's pooler, then a linear layer)? all-MiniLM-L6-v2 was trained as a *sentence
-encoder*: its meaning lives in the mean of its token states, not in [CLS], and its checkpoint
-has no pooler, so the stock head starts from a randomly initialised tanh layer over a token
-that was never trained to summarise anything. A few hundred CPU steps do not teach it much: the
-chapters' runs ended at a training loss of about ln 2 (0.69, a coin toss). Mean pooling gives
-the head, from the first step, the features the encoder was trained to produce.
+encoder*: its meaning lives in the mean of its token states, not in [CLS]. Its checkpoint
+still carries BERT's pooler (a tanh layer over [CLS]), but the sentence training never used
+it, so the stock head reads a token that was never trained to summarise the pair. A few hundred
+CPU steps do not teach it much: its training loss stays at about ln 2 (0.69, a coin toss).
+Mean pooling gives the head, from the first step, the features the encoder was trained to
+produce.
 
 The other levers of the recipe (`cpu_recipe`):
 
@@ -30,6 +31,9 @@ titles of the candidate's own category ranks clicks at an AUC of only 0.56-0.60)
 validation AUC of 400 pairs stays within noise of the zero-shot cosine: `learning_curve`
 shows how it moves with the number of training pairs.
 
+`save_cross_encoder` and `load_cross_encoder` keep a trained model for deployment (encoder and
+tokenizer the transformers way, the head and how pairs are read beside them).
+
 The training loop is `recsys_helpers.train.fit` (per-batch padding, length-grouped batches,
 AdamW with warmup and decay, bf16 autocast, early stopping on validation AUC).
 """
@@ -37,9 +41,11 @@ AdamW with warmup and decay, bf16 autocast, early stopping on validation AUC).
 from __future__ import annotations
 
 import copy
+import json
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -74,7 +80,8 @@ class PairClassifier(nn.Module):
     computes in fp32 even under bfloat16 autocast: a logit rounded to bf16's 8 bits would tie
     many pairs' scores, and a ranking of ties is decided by their order, not by the model.
     ``base_model`` is the encoder: `recsys_helpers.train` gives everything else (the head) its
-    own learning rate.
+    own learning rate. BERT's pooler, which neither pooling reads, is dropped from the encoder,
+    so that it is not counted (or frozen, or saved) as part of the model.
     """
 
     def __init__(self, encoder: PreTrainedModel, pooling: str = "mean",
@@ -82,6 +89,8 @@ class PairClassifier(nn.Module):
         super().__init__()
         check_choice("pooling", pooling, POOLINGS)
         check_float("dropout", dropout, low=0.0, high=0.9)
+        if getattr(encoder, "pooler", None) is not None:
+            encoder.pooler = None
         self.encoder = encoder
         self.pooling = pooling
         self.dropout = nn.Dropout(dropout)
@@ -192,16 +201,28 @@ def cpu_recipe(seed: int = 0, precision: str = "bf16", device: str = "auto") -> 
 
 
 def build_pair_classifier(model: str | PreTrainedModel = "minilm", pooling: str = "mean",
-                          dropout: float = 0.1, seed: int = 0,
-                          device: str = "auto") -> PairClassifier:
+                          dropout: float = 0.1, seed: int = 0, device: str = "auto",
+                          pretrained: bool = True) -> PairClassifier:
     """A `PairClassifier` over a pretrained encoder: a model name or folder (loaded with
     transformers' AutoModel), or a transformers encoder that is deep-copied (the original,
-    say a bi-encoder's tower, is left untouched)."""
-    from .pretrained import load_base_model
+    say a bi-encoder's tower, is left untouched). ``pretrained=False`` (with a name) builds
+    the same architecture from the model's config with freshly drawn weights (seeded): the
+    control that says what pretraining is worth."""
+    from transformers import AutoModel
+
+    from .pretrained import load_base_model, load_config, quiet_transformers
 
     check_int("seed", seed, low=0)
+    if not isinstance(pretrained, bool):
+        raise ParameterError(f"pretrained must be True or False, got {pretrained!r}")
     target = pick_device(device)
-    if isinstance(model, str):
+    if isinstance(model, str) and not pretrained:
+        set_seed(seed)
+        with quiet_transformers():
+            encoder = AutoModel.from_config(load_config(model)).to(target)
+    elif not pretrained:
+        raise ParameterError("pretrained=False needs a model name, whose config is read")
+    elif isinstance(model, str):
         encoder = load_base_model(model, device=target)
     elif isinstance(model, nn.Module) and hasattr(model, "config"):
         encoder = copy.deepcopy(model)
@@ -222,13 +243,15 @@ def fine_tune_cross_encoder(
     tokens: PairTokens | None = None,
     tokenizer: PreTrainedTokenizerBase | None = None,
     progress: bool = False,
+    pretrained: bool = True,
 ) -> CrossEncoder:
     """Fine-tune a click cross-encoder on (history_text, item_text, label) pairs.
 
     `config` defaults to `cpu_recipe()`; the validation pairs drive early stopping and the
     returned model holds the weights of the best validation AUC. `tokens` (a `PairTokens`)
     reuses earlier tokenisations; otherwise the tokenizer of `model` (or `tokenizer`, which an
-    already built encoder needs) tokenises each frame once.
+    already built encoder needs) tokenises each frame once. ``pretrained=False`` trains the
+    same architecture from random weights (see `build_pair_classifier`).
     """
     from .pretrained import load_tokenizer
 
@@ -244,7 +267,8 @@ def fine_tune_cross_encoder(
                                      "encoder given")
             tokenizer = load_tokenizer(model)
         tokens = PairTokens(tokenizer, max_length)
-    classifier = build_pair_classifier(model, pooling, seed=config.seed, device=config.device)
+    classifier = build_pair_classifier(model, pooling, seed=config.seed, device=config.device,
+                                       pretrained=pretrained)
     result = fit(classifier, tokens(train), train["label"].to_numpy(), tokens(valid),
                  valid["label"].to_numpy(), config, progress=progress)
     return CrossEncoder(classifier, tokens, result, pick_device(config.device), config.precision)
@@ -283,6 +307,8 @@ def learning_curve(
     max_length: int = 48,
     tokenizer: PreTrainedTokenizerBase | None = None,
     test: pd.DataFrame | None = None,
+    shuffle: bool = True,
+    trained: Mapping[int, CrossEncoder] | None = None,
 ) -> pd.DataFrame:
     """Validation AUC (and test AUC, with `test`) after fine-tuning on the first `sizes[i]`
     training pairs, one run per size with the same config and seed.
@@ -291,6 +317,11 @@ def learning_curve(
     close the gap (and roughly where), or not within the sizes tried. Sizes are taken as
     nested prefixes of a seeded shuffle of `train`, so a larger run sees every pair of a
     smaller one; each frame is tokenised once. Columns: `CURVE_COLUMNS` (+ ``test_auc``).
+
+    ``shuffle=False`` takes the prefixes of `train` as given (shuffle it once yourself, so
+    that each prefix is a random sample); `trained` maps a size to a model already fine-tuned
+    on that prefix under the same config (say the chapter's main run on all of `train`), which
+    gives its row without training it again.
     """
     from .pretrained import load_tokenizer
 
@@ -303,8 +334,16 @@ def learning_curve(
         if not isinstance(model, str):
             raise ParameterError("pass the tokenizer that belongs to the encoder given")
         tokenizer = load_tokenizer(model)
+    if not isinstance(shuffle, bool):
+        raise ParameterError(f"shuffle must be True or False, got {shuffle!r}")
+    trained = dict(trained or {})
+    for size, fitted in trained.items():
+        if size not in sizes or not isinstance(fitted, CrossEncoder) or fitted.fit_result is None:
+            raise ParameterError("trained must map sizes of the curve to fine-tuned "
+                                 f"CrossEncoder models; got {size!r}: {type(fitted).__name__}")
     tokens = PairTokens(tokenizer, max_length)
-    shuffled = train.sample(frac=1.0, random_state=config.seed).reset_index(drop=True)
+    shuffled = (train.sample(frac=1.0, random_state=config.seed) if shuffle
+                else train).reset_index(drop=True)
     all_train = tokens(shuffled)
     rows = []
     for size in sizes:
@@ -312,19 +351,88 @@ def learning_curve(
         if part["label"].nunique() < 2:
             raise ParameterError(f"the first {size} training pairs hold one class only")
         started = time.perf_counter()
-        classifier = build_pair_classifier(model, pooling, seed=config.seed,
-                                           device=config.device)
-        result = fit(classifier, all_train[:size], part["label"].to_numpy(), tokens(valid),
-                     valid["label"].to_numpy(), config, progress=False)
-        fitted = CrossEncoder(classifier, tokens, result, pick_device(config.device),
-                              config.precision)
+        fitted = trained.get(size)
+        if fitted is None:
+            classifier = build_pair_classifier(model, pooling, seed=config.seed,
+                                               device=config.device)
+            result = fit(classifier, all_train[:size], part["label"].to_numpy(),
+                         tokens(valid), valid["label"].to_numpy(), config, progress=False)
+            fitted = CrossEncoder(classifier, tokens, result, pick_device(config.device),
+                                  config.precision)
+        result = fitted.fit_result
         row = {"train_pairs": size, "steps": len(result.step_losses),
                "train_loss_start": fitted.train_loss_start,
                "train_loss_end": fitted.train_loss_end, "valid_auc": result.best_score,
-               "best_step": result.best_step, "seconds": time.perf_counter() - started}
+               "best_step": result.best_step,
+               "seconds": result.seconds if size in trained else time.perf_counter() - started}
         if test is not None:
             row["test_auc"] = auc(test["label"].to_numpy(), fitted.predict(test))
         rows.append(row)
-        del classifier, fitted
+        del fitted
     columns = [*CURVE_COLUMNS, *(["test_auc"] if test is not None else [])]
     return pd.DataFrame(rows, columns=columns)
+
+
+HEAD_FILE = "pair_head.safetensors"
+SETTINGS_FILE = "pair_head.json"
+
+
+def save_cross_encoder(model: CrossEncoder, folder: str | Path) -> Path:
+    """Save a cross-encoder for deployment: the encoder and tokenizer the transformers way
+    (``save_pretrained``), the head's weights (safetensors) and how pairs are read (pooling,
+    ``max_length``, precision) as JSON. `folder` must not exist yet; everything is written to
+    a temporary folder beside it first, so a failed save leaves nothing half-written."""
+    import shutil
+    import tempfile
+
+    from safetensors.torch import save_file
+
+    if not isinstance(model, CrossEncoder):
+        raise ParameterError(f"model must be a CrossEncoder, got {type(model).__name__}")
+    folder = Path(folder)
+    if folder.exists():
+        raise ParameterError(f"{folder} exists already; choose a new folder (or delete it)")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    from .pretrained import quiet_transformers
+
+    scratch = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    try:
+        with quiet_transformers():  # no "writing shards" bar
+            model.model.encoder.save_pretrained(scratch)
+            model.tokens.tokenizer.save_pretrained(scratch)
+        save_file({name: t.detach().cpu().contiguous()
+                   for name, t in model.model.head.state_dict().items()}, scratch / HEAD_FILE)
+        settings = {"pooling": model.model.pooling, "dropout": model.model.dropout.p,
+                    "max_length": model.tokens.max_length, "precision": model.precision}
+        (scratch / SETTINGS_FILE).write_text(json.dumps(settings, indent=1), encoding="utf-8")
+        scratch.rename(folder)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    return folder
+
+
+def load_cross_encoder(folder: str | Path, device: str = "auto") -> CrossEncoder:
+    """A cross-encoder saved by `save_cross_encoder`, ready to `predict` (no training
+    history: that stays with the run that trained it)."""
+    from safetensors.torch import load_file
+    from transformers import AutoModel, AutoTokenizer
+
+    folder = Path(folder)
+    missing = [name for name in (SETTINGS_FILE, HEAD_FILE, "config.json")
+               if not (folder / name).is_file()]
+    if missing:
+        raise ParameterError(f"{folder} is not a saved cross-encoder: missing {missing} "
+                             "(save one with save_cross_encoder)")
+    settings = json.loads((folder / SETTINGS_FILE).read_text(encoding="utf-8"))
+    target = pick_device(device)
+    from .pretrained import quiet_transformers
+
+    with quiet_transformers():  # the pooler was dropped before saving and is dropped again
+        encoder = AutoModel.from_pretrained(folder, local_files_only=True)
+    classifier = PairClassifier(encoder, settings["pooling"], settings["dropout"])
+    classifier.head.load_state_dict(load_file(folder / HEAD_FILE))
+    classifier.to(target).eval()
+    tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+    return CrossEncoder(classifier, PairTokens(tokenizer, settings["max_length"]), None, target,
+                        settings["precision"])

@@ -1,16 +1,18 @@
 """Chapter 3 (algorithm and the five steps): its teaching points hold on the committed run (seed 0,
-recomputed by nbval) and for another seed (`make test-seeds`).
+recomputed by nbval) and for other seeds (`make test-seeds`).
 
-Expected run time: about 3 minutes for the papermill run on an idle 2-core CPU (four short
-fine-tuning runs of MiniLM), several times that on a busy one; the invalid-parameter cases stop
-in the parameter cell within seconds.
+Expected run time: about 3 minutes for a papermill run on an idle 2-core CPU (the main
+fine-tuning run, a head-only run, a run from random weights and three smaller runs of the
+learning curve); the invalid-parameter cases stop in the parameter cell within seconds.
 
-Only claims that held at seed 0 (the committed run) and seed 1 (below) are asserted. The order
-of the freezing strategies by validation AUC and the validation gain of fine-tuning are
-deliberately not asserted: at this budget they are within noise, and the chapter says so.
+Only claims that held at seeds 0, 1 and 2 are asserted. The order of the fine-tuned model and
+the zero-shot or TF-IDF cosine is deliberately not asserted: at this budget their test AUCs
+are within each other's intervals, and the chapter says so.
 """
 
 from __future__ import annotations
+
+import math
 
 import pytest
 
@@ -22,44 +24,52 @@ pytestmark = [pytest.mark.notebooks]
 CHAPTER = "03_algorithm"
 
 
-def _check_teaching_points(f, top_k):
+def _check_teaching_points(f):
     # Step 1: the shop's English text has no unknown tokens, a Chinese title mostly does;
-    # per-batch padding computes far fewer padding positions than a fixed 128.
+    # per-batch padding computes far fewer positions than padding to 128 (the article's code).
     assert f["unk_share_shop_texts"] == 0.0
     assert f["unk_share_chinese_title"] > 0.5
     assert f["padding_share_per_batch"] < 0.5 * f["padding_share_fixed_128"]
-    # Step 2: only the 2 x 384 + 2 classifier weights are new; untrained, it ranks at chance.
-    assert f["new_parameters"] == 2 * 384 + 2
+    # Step 2: the textbook head adds 2 x 384 + 2 weights, the mean-pooled head 384 + 1;
+    # untrained, the model ranks at chance.
+    assert f["new_parameters_stock"] == 2 * 384 + 2
+    assert f["new_parameters"] == 384 + 1
     assert 0.4 < f["valid_auc_before"] < 0.6
-    # Steps 4-5: fine-tuning beats the untrained head on the test pairs (seed 0: 0.46 -> 0.60;
-    # seed 1: 0.50 -> 0.56), and the reloaded model gives identical probabilities. On validation
-    # the gain at seed 1 is within noise (0.560 -> 0.566), so it is not asserted.
-    assert f["test_auc_finetuned"] > f["test_auc_before"] + 0.03
+    # Step 4: the model trains. The zero head starts at ln 2; the loss ends well below it
+    # (issue: <= 0.6 at the default size) and the best validation AUC beats the untrained head.
+    assert f["train_loss_start"] == pytest.approx(math.log(2), abs=0.02)
+    assert f["train_loss_end"] <= 0.6
+    assert f["valid_auc_best"] > f["valid_auc_before"]
+    # Step 5: fine-tuning beats the untrained head on the test pairs, with an interval that
+    # excludes 0; the reloaded model gives identical probabilities.
+    assert f["test_auc_diff_finetuned_before_ci_low"] > 0
     assert f["reload_identical"] is True
+    # The ceiling: position bias keeps even the true relevance well below 1, and the
+    # fine-tuned model is not worse than the zero-shot cosine beyond noise.
+    assert 0.6 < f["test_auc_true_relevance"] < 0.8
+    assert f["test_auc_diff_finetuned_zero_shot_ci_high"] > 0
     # A match between two texts is beyond a word-count model of the pair.
     assert f["test_auc_shown_tfidf_lr"] < f["test_auc_shown_zero_shot"]
-    # Popularity: strong against sampled items, no signal against the items the shop chose.
-    assert f["test_auc_sampled_popularity"] > 0.7
-    assert abs(f["test_auc_shown_popularity"] - 0.5) < 0.1
-    # Freezing: head < top-k < all in trainable parameters.
-    assert f["trainable_head"] < f[f"trainable_{top_k}"] < f["trainable_all"]
-    assert f["trainable_all"] == f["parameters_total"]
-    # Pretraining pays: the same architecture with random weights learns less in the same steps.
-    assert f["valid_auc_pretrained"] == f["valid_auc_all"]  # the same run
+    # Freezing: head < all in trainable parameters; the head alone does not fit the pairs.
+    assert f["trainable_head"] < f["trainable_all"] == f["parameters_total"]
+    assert f["train_loss_end_head"] > f["train_loss_end_all"] + 0.1
+    # Pretraining pays: the same architecture from random weights stays near ln 2.
+    assert f["valid_auc_pretrained"] == f["valid_auc_all"] == f["valid_auc_best"]  # one run
+    assert f["train_loss_end_random_init"] > 0.65
     assert f["test_auc_finetuned"] > f["test_auc_random_init"]
-    # The honest part: at this budget the fine-tuned cross-encoder stays below the zero-shot
-    # cosine of the same pretrained encoder.
-    assert f["test_auc_finetuned"] < f["test_auc_zero_shot"]
+    # The learning curve: its largest run is the main run, and more pairs help.
+    assert f["curve_test_auc_400"] == f["test_auc_finetuned"]
+    assert f["curve_test_auc_400"] > f["curve_test_auc_50"] + 0.05
 
 
 def test_committed_run():
-    _check_teaching_points(read_records(NOTEBOOKS / f"{CHAPTER}.ipynb"), "top_2")
+    _check_teaching_points(read_records(NOTEBOOKS / f"{CHAPTER}.ipynb"))
 
 
-@pytest.mark.extra_seeds  # about 4 minutes on the 2-core Xeon: `make test-seeds`, not CI
-def test_fine_tuning_teaching_points_hold_for_another_seed(run_chapter):
-    figures = run_chapter(CHAPTER, seed=1, freeze_strategies=["head", "top-1", "all"])
-    _check_teaching_points(figures, "top_1")
+@pytest.mark.extra_seeds  # about 3 minutes each on the 2-core Xeon: `make test-seeds`, not CI
+@pytest.mark.parametrize("seed", [1, 2])
+def test_fine_tuning_teaching_points_hold_for_other_seeds(run_chapter, seed):
+    _check_teaching_points(run_chapter(CHAPTER, seed=seed))
 
 
 @pytest.mark.parametrize(
@@ -71,6 +81,8 @@ def test_fine_tuning_teaching_points_hold_for_another_seed(run_chapter):
         ({"head_lr": -1.0}, "parameter 'head_lr' must be >= 0.0"),
         ({"precision": "fp8"}, "parameter 'precision' must be one of"),
         ({"n_clicks": 10}, "parameter 'n_clicks' must be >= 50"),
+        ({"pooling": "max"}, "parameter 'pooling' must be one of"),
+        ({"curve_sizes": [50, 1000]}, "exceeds the 400 training pairs"),
         ({"device": "gpu"}, "parameter 'device' must be one of"),
         ({"model_name": "no-such-model"}, "no-such-model"),
     ],

@@ -7,7 +7,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from recsys_helpers.data.click_pairs import add_never_shown, click_pairs, sample_rows
+from recsys_helpers.data.click_pairs import (
+    add_never_shown,
+    click_pairs,
+    sample_rows,
+    search_click_pairs,
+)
 from recsys_helpers.data.click_task import (
     EXAMPLE_COLUMNS,
     NO_HISTORY,
@@ -208,3 +213,48 @@ def test_bad_pair_parameters_raise(task, kwargs):
 def test_bad_ranking_parameters_raise(task, kwargs):
     with pytest.raises(ParameterError):
         ranking_candidates(task, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def search_shop():
+    return make_lab_shop(seed=0, **{**SMALL, "n_queries": 2_000})
+
+
+def test_search_pairs_come_from_one_period_of_the_search_log(search_shop):
+    shop = search_shop
+    train = search_click_pairs(shop, "train", 40, seed=0)
+    assert train["negative"].value_counts().to_dict() == {"": 40, "sampled": 40}
+    assert train["label"].mean() == 0.5
+    valid = search_click_pairs(shop, "valid", 20, shown_per_click=2, seed=1)
+    clicks, shown = valid[valid["label"] == 1], valid[valid["negative"] == "shown"]
+    # a skipped result belongs to a clicked query of the same period, shown and not clicked
+    assert set(shown["query_id"]) <= set(clicks["query_id"])
+    assert (shown["position"] >= 0).all()
+    assert (valid.loc[valid["negative"] == "sampled", "position"] == -1).all()
+    days = shop.queries.set_index("query_id")["day"]
+    n_days = shop.config.n_days
+    assert (days.reindex(train["query_id"]) < 0.7 * n_days).all()
+    assert days.reindex(valid["query_id"]).between(0.7 * n_days, 0.8 * n_days).all()
+    # the query is the left text, the product's text the right; relevance is the shop's truth
+    queries = shop.queries.set_index("query_id")["text"]
+    assert (train["history_text"].to_numpy() == queries.reindex(train["query_id"]).to_numpy()).all()
+    item_rows = pd.Index(shop.items["item_id"]).get_indexer(valid["item_id"])
+    query_rows = pd.Index(shop.queries["query_id"]).get_indexer(valid["query_id"])
+    assert (valid["relevance"].to_numpy() == shop.query_relevance(query_rows, item_rows)).all()
+    # never-shown products were never among this user's search results
+    seen = shop.search_results.join(shop.queries.set_index("query_id")["user_id"], on="query_id")
+    seen_pairs = set(zip(seen["user_id"], seen["item_id"], strict=True))
+    sampled = valid[valid["negative"] == "sampled"]
+    assert not any(pair in seen_pairs
+                   for pair in zip(sampled["user_id"], sampled["item_id"], strict=True))
+    pd.testing.assert_frame_equal(valid, search_click_pairs(shop, "valid", 20, 2, seed=1))
+
+
+def test_bad_search_pair_parameters_raise(search_shop, task):
+    shop = search_shop
+    with pytest.raises(ParameterError, match="LabShop"):
+        search_click_pairs(task, "train", 10)
+    with pytest.raises(ParameterError, match="split"):
+        search_click_pairs(shop, "later", 10)
+    with pytest.raises(ParameterError, match="shown_per_click"):
+        search_click_pairs(shop, "valid", 10, shown_per_click=-1)

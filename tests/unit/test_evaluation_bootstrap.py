@@ -1,4 +1,5 @@
-"""Bootstrap intervals over users: coverage, pairing, and the bad-input errors."""
+"""Bootstrap intervals over users (and over examples for an AUC): coverage, pairing, and the
+bad-input errors."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 from recsys_helpers.errors import ParameterError
 from recsys_helpers.evaluation import (
     bootstrap_mean,
+    paired_auc_difference,
     paired_difference,
     percentile_interval,
     resampled_means,
@@ -94,3 +96,27 @@ def test_bad_values_raise():
         bootstrap_mean(np.zeros((3, 2)))
     with pytest.raises(ParameterError, match="same users"):
         paired_difference([0.1, 0.2], [0.1, 0.2, 0.3])
+
+
+def test_auc_difference_matches_sklearn_and_separates_a_better_model():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 400)
+    good = y + rng.normal(0, 1.0, 400)
+    weak = y + rng.normal(0, 3.0, 400)
+    result = paired_auc_difference(y, good, weak, n_resamples=300)
+    assert result.mean == pytest.approx(roc_auc_score(y, good) - roc_auc_score(y, weak))
+    assert 0 < result.ci_low < result.mean < result.ci_high
+    assert result.n_users == int(y.sum())
+    same = paired_auc_difference(y, good, good, n_resamples=50)
+    assert same.mean == same.ci_low == same.ci_high == 0.0
+    noise = paired_auc_difference(y, rng.normal(size=400), rng.normal(size=400), n_resamples=300)
+    assert noise.ci_low < 0 < noise.ci_high
+
+
+def test_auc_difference_refuses_bad_input():
+    with pytest.raises(ParameterError, match="both classes"):
+        paired_auc_difference([1, 1, 1], [0.1, 0.2, 0.3], [0.3, 0.2, 0.1])
+    with pytest.raises(ParameterError, match="one length"):
+        paired_auc_difference([0, 1], [0.1, 0.2, 0.3], [0.3, 0.2])

@@ -169,3 +169,57 @@ def test_bad_parameters_raise(encoder, tokenizer):
         mce.learning_curve(train, valid, [16, 64], encoder, tokenizer=tokenizer)
     with pytest.raises(ParameterError, match="dropout"):
         mce.PairClassifier(encoder, dropout=1.5)
+
+
+def test_a_saved_model_reloads_with_identical_scores(trained, tmp_path):
+    model, _, valid = trained
+    folder = mce.save_cross_encoder(model, tmp_path / "saved")
+    reloaded = mce.load_cross_encoder(folder, device="cpu")
+    np.testing.assert_array_equal(reloaded.predict(valid), model.predict(valid))
+    assert reloaded.tokens.max_length == model.tokens.max_length
+    assert reloaded.model.pooling == model.model.pooling
+    with pytest.raises(ParameterError, match="exists already"):
+        mce.save_cross_encoder(model, folder)
+    with pytest.raises(ParameterError, match="not a saved cross-encoder"):
+        mce.load_cross_encoder(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["saved"]  # no scratch folder left
+
+
+def test_random_weights_give_the_same_architecture_without_pretraining():
+    pretrained = mce.build_pair_classifier("minilm", seed=0, device="cpu")
+    fresh = [mce.build_pair_classifier("minilm", seed=s, device="cpu", pretrained=False)
+             for s in (0, 0, 1)]
+    names = [n for n, _ in pretrained.named_parameters()]
+    assert names == [n for n, _ in fresh[0].named_parameters()]
+    embedding = "encoder.embeddings.word_embeddings.weight"
+    weights = [dict(m.named_parameters())[embedding] for m in (pretrained, *fresh)]
+    assert not torch.equal(weights[0], weights[1])
+    assert torch.equal(weights[1], weights[2])  # seeded
+    assert not torch.equal(weights[1], weights[3])
+    with pytest.raises(ParameterError, match="model name"):
+        mce.build_pair_classifier(fresh[0].encoder, pretrained=False)
+
+
+def test_the_curve_reuses_a_run_trained_on_the_whole_prefix(encoder, tokenizer):
+    train, valid = colour_pairs(64, 8), colour_pairs(32, 9)
+    config = fast_config(epochs=1)
+    whole = mce.fine_tune_cross_encoder(train, valid, encoder, config, max_length=24,
+                                        tokenizer=tokenizer)
+    curve = mce.learning_curve(train, valid, [32, 64], encoder, config, max_length=24,
+                               tokenizer=tokenizer, shuffle=False, trained={64: whole})
+    last = curve.iloc[-1]
+    assert last["valid_auc"] == whole.fit_result.best_score
+    assert last["train_loss_end"] == whole.train_loss_end
+    # the same run as training on the unshuffled prefix again
+    again = mce.learning_curve(train, valid, [64], encoder, config, max_length=24,
+                               tokenizer=tokenizer, shuffle=False)
+    assert again["valid_auc"].iloc[0] == pytest.approx(last["valid_auc"])
+    with pytest.raises(ParameterError, match="trained must map"):
+        mce.learning_curve(train, valid, [32], encoder, config, max_length=24,
+                           tokenizer=tokenizer, trained={64: whole})
+
+
+def test_the_unused_pooler_is_not_part_of_the_model(trained):
+    model, _, _ = trained
+    assert model.model.encoder.pooler is None
+    assert not any("pooler" in name for name, _ in model.model.named_parameters())
