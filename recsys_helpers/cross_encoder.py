@@ -190,29 +190,39 @@ def zero_shot_pair_features(encoder: SentenceTransformer, frame: pd.DataFrame,
 
 def pair_embeddings(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase,
                     frame: pd.DataFrame, max_length: int = 96, batch_size: int = 64,
-                    device: str = "auto") -> np.ndarray:
-    """What a sequence classifier's head reads for each pair: the pooled [CLS] vector of
-    ``[CLS] history [SEP] item [SEP]`` (the base model's ``pooler_output``, or the [CLS] hidden
-    state for models without a pooler), as a float64 array (n, hidden)."""
+                    device: str = "auto", pooling: str = "pooler",
+                    precision: str = "fp32") -> np.ndarray:
+    """What a sequence classifier's head reads for each pair of ``[CLS] history [SEP] item
+    [SEP]``, as a float64 array (n, hidden): ``pooling="pooler"``, the pooled [CLS] vector of
+    the stock head (the base model's ``pooler_output``, or the [CLS] hidden state for models
+    without a pooler); ``"mean"``, the masked mean of the token states that
+    `recsys_helpers.models.cross_encoder.PairClassifier` reads. ``precision="bf16"`` encodes
+    under bfloat16 autocast (the pooling itself is in fp32)."""
     import torch
 
+    from .models.cross_encoder import pool_states
     from .runtime import pick_device
-    from .train import _loader
+    from .train import _loader, autocast_context
 
+    check_choice("pooling", pooling, ("pooler", "mean"))
     encoded = encode_pairs(tokenizer, frame, max_length)
     if len(encoded) == 0:
-        return np.zeros((0, model.config.hidden_size))
+        return np.zeros((0, getattr(model, "base_model", model).config.hidden_size))
     target = pick_device(device)
     base = getattr(model, "base_model", model)
     was_training = model.training
     model.to(target).eval()
     loader, order = _loader(encoded, None, batch_size, False, 0, True, tokenizer)  # longest first
     chunks = []
-    with torch.inference_mode():
+    with torch.inference_mode(), autocast_context(target, precision):
         for batch in loader:
-            out = base(**{name: t.to(target) for name, t in batch.items()})
-            pooled = getattr(out, "pooler_output", None)
-            pooled = out.last_hidden_state[:, 0] if pooled is None else pooled
+            batch = {name: t.to(target) for name, t in batch.items()}
+            out = base(**batch)
+            if pooling == "mean":
+                pooled = pool_states(out.last_hidden_state.float(), batch["attention_mask"])
+            else:
+                pooled = getattr(out, "pooler_output", None)
+                pooled = out.last_hidden_state[:, 0] if pooled is None else pooled
             chunks.append(pooled.float().cpu().numpy())
     model.train(was_training)
     result = np.empty((len(encoded), chunks[0].shape[1]), dtype=np.float64)

@@ -72,19 +72,10 @@ def add_never_shown(frame: pd.DataFrame, items: pd.DataFrame, seen: pd.DataFrame
     texts = items.set_index("item_id")["text"]
     touched = seen.groupby("user_id")["item_id"].agg(set)
     clicks = frame[frame["label"] == 1]
-    rows = []
-    for row in clicks.itertuples(index=False):
-        excluded = touched.get(row.user_id, set()) | {row.item_id}
-        drawn = 0
-        for _ in range(MAX_TRIES_PER_NEGATIVE * per_click):
-            item = item_ids[rng.integers(len(item_ids))]
-            if item not in excluded:
-                rows.append({**row._asdict(), "item_id": item, "item_text": texts[item],
-                             "label": 0})
-                excluded = excluded | {item}
-                drawn += 1
-                if drawn == per_click:
-                    break
+    rows = [{**row._asdict(), "item_id": item, "item_text": texts[item], "label": 0}
+            for row in clicks.itertuples(index=False)
+            for item in _draw_unseen(rng, item_ids, touched.get(row.user_id, set())
+                                     | {row.item_id}, per_click)]
     sampled = pd.DataFrame(rows, columns=frame.columns)
     for column in ("cold_item", "cold_user"):
         if column in sampled:
@@ -164,19 +155,11 @@ def search_click_pairs(shop: LabShop, split: str, n: int, shown_per_click: int =
     if per_click:
         shown_to = shop.search_results.join(queries["user_id"], on="query_id") \
             .groupby("user_id")["item_index"].agg(set)
-        n_items = len(shop.items)
-        rows = []
-        for row in clicks.itertuples(index=False):
-            excluded = shown_to.get(row.user_id, set())
-            drawn = 0
-            for _ in range(MAX_TRIES_PER_NEGATIVE * per_click):
-                item = int(rng.integers(n_items))
-                if item not in excluded:
-                    rows.append({**row._asdict(), "item_index": item, "position": -1})
-                    excluded = excluded | {item}
-                    drawn += 1
-                    if drawn == per_click:
-                        break
+        indices = np.arange(len(shop.items))
+        rows = [{**row._asdict(), "item_index": int(item), "position": -1}
+                for row in clicks.itertuples(index=False)
+                for item in _draw_unseen(rng, indices, shown_to.get(row.user_id, set()),
+                                         per_click)]
         parts.append(pd.DataFrame(rows, columns=clicks.columns).assign(negative="sampled"))
     pairs = pd.concat(parts, ignore_index=True)
     items = shop.items
@@ -190,3 +173,18 @@ def search_click_pairs(shop: LabShop, split: str, n: int, shown_per_click: int =
                "label", "negative", "position", "relevance"]
     return pairs[columns].sort_values(["timestamp", "label"], ascending=[True, False],
                                       kind="stable").reset_index(drop=True)
+
+
+def _draw_unseen(rng: np.random.Generator, candidates: np.ndarray, excluded: set,
+                 k: int) -> list:
+    """Up to `k` distinct candidates outside `excluded`, by rejection sampling (one uniform
+    draw per try, at most `MAX_TRIES_PER_NEGATIVE` tries per item wanted)."""
+    excluded, drawn = set(excluded), []
+    for _ in range(MAX_TRIES_PER_NEGATIVE * k):
+        if len(drawn) == k:
+            break
+        candidate = candidates[rng.integers(len(candidates))]
+        if candidate not in excluded:
+            drawn.append(candidate)
+            excluded.add(candidate)
+    return drawn

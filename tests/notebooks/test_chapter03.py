@@ -1,9 +1,10 @@
 """Chapter 3 (algorithm and the five steps): its teaching points hold on the committed run (seed 0,
 recomputed by nbval) and for other seeds (`make test-seeds`).
 
-Expected run time: about 3 minutes for a papermill run on an idle 2-core CPU (the main
-fine-tuning run, a head-only run, a run from random weights and three smaller runs of the
-learning curve); the invalid-parameter cases stop in the parameter cell within seconds.
+Expected run time: about 4 minutes for a papermill run on an idle 2-core CPU (the main
+fine-tuning run, a top-2 run, three smaller runs of the learning curve, and converged linear
+probes of the pretrained and of a random-weights encoder); the invalid-parameter cases stop in
+the parameter cell within seconds.
 
 `_check_teaching_points` asserts only claims that held at seeds 0, 1 and 2; the committed run
 adds what the chapter's prose says of seed 0. The recipe is fragile at this budget: at seed 1
@@ -53,17 +54,20 @@ def _check_teaching_points(f):
     assert 0.6 < f["test_auc_true_relevance"] < 0.8
     # A match between two texts is beyond a word-count model of the pair.
     assert f["test_auc_shown_tfidf_lr"] < f["test_auc_shown_zero_shot"]
-    # Freezing: head < all in trainable parameters; the head alone does not fit the pairs.
-    assert f["trainable_head"] < f["trainable_all"] == f["parameters_total"]
-    assert f["train_loss_end_head"] > 0.66  # 0.675, 0.679, 0.677 at seeds 0, 1, 2
-    assert f["train_loss_end_head"] > f["train_loss_end_all"] + 0.03
-    # Pretraining pays: the same architecture from random weights stays near ln 2.
-    assert f["valid_auc_pretrained"] == f["valid_auc_all"] == f["valid_auc_best"]  # one run
-    assert f["train_loss_end_random_init"] > 0.65
-    assert f["test_auc_finetuned"] > f["test_auc_random_init"]
+    # Freezing: head < top-2 < all in trainable parameters; every strategy trains (the head as
+    # a converged probe, which memorises the pairs).
+    assert f["trainable_head"] < f["trainable_top_2"] < f["trainable_all"] == f["parameters_total"]
+    assert f["valid_auc_all"] == f["valid_auc_best"]  # the main run
+    assert f["probe_train_loss"] < 0.65  # converged; C is chosen on validation (0.1 at seed 2)
+    assert f["train_loss_end_top_2"] < 0.65
+    # Pretraining pays where both encoders can be trained to convergence: a probe of the
+    # pretrained states generalises, one of random-weight states does not.
+    assert f["probe_train_loss_random_init"] < 0.6
+    assert f["probe_valid_auc"] > f["probe_valid_auc_random_init"]
+    assert f["probe_test_auc"] > f["probe_test_auc_random_init"]
     # The learning curve: its largest run is the main run, and more pairs help.
     assert f["curve_test_auc_400"] == f["test_auc_finetuned"]
-    assert f["curve_test_auc_400"] > f["curve_test_auc_50"] + 0.05
+    assert f["curve_test_auc_400"] > f["curve_test_auc_100"]
 
 
 def test_committed_run():

@@ -306,6 +306,30 @@ def test_pair_embeddings_are_the_pooled_cls_in_input_order(tokenizer):
         np.testing.assert_allclose(vectors[i], expected, atol=1e-5)
 
 
+def test_mean_pair_embeddings_are_what_the_mean_pooled_head_reads(tokenizer):
+    import torch
+
+    from recsys_helpers.models.cross_encoder import PairClassifier, pool_states
+
+    classifier = PairClassifier(tiny_classifier(tokenizer).bert).eval()
+    frame = _click_frame(9, 3)
+    vectors = ce.pair_embeddings(classifier, tokenizer, frame, max_length=32, batch_size=4,
+                                 device="cpu", pooling="mean")
+    assert vectors.shape == (9, 32)
+    for i in (0, 4, 8):
+        single = tokenizer(frame["history_text"][i], frame["item_text"][i], truncation=True,
+                           max_length=32, return_tensors="pt")
+        with torch.no_grad():
+            states = classifier.encoder(**single).last_hidden_state
+            expected = pool_states(states, single["attention_mask"])[0].numpy()
+        np.testing.assert_allclose(vectors[i], expected, atol=1e-5)
+    bf16 = ce.pair_embeddings(classifier, tokenizer, frame, max_length=32, device="cpu",
+                              pooling="mean", precision="bf16")
+    np.testing.assert_allclose(bf16, vectors, atol=0.1)
+    with pytest.raises(ParameterError, match="pooling"):
+        ce.pair_embeddings(classifier, tokenizer, frame, pooling="max")
+
+
 def test_zero_shot_features_sum_to_the_cosine():
     frame = pd.DataFrame({"history_text": ["aa", "b"], "item_text": ["ccc", "aa"]})
     features = ce.zero_shot_pair_features(_StubEncoder(), frame)
