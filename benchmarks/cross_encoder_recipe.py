@@ -27,11 +27,12 @@ import torch
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
-from recsys_helpers import cross_encoder as ce
 from recsys_helpers.data.click_pairs import click_pairs
 from recsys_helpers.data.click_task import click_task_from_shop
 from recsys_helpers.data.shop import make_lab_shop
+from recsys_helpers.evaluation import auc_by_negative
 from recsys_helpers.models import cross_encoder as mce
+from recsys_helpers.models import zero_shot
 from recsys_helpers.models.pretrained import load_classifier, load_encoder, load_tokenizer
 from recsys_helpers.runtime import set_seed
 from recsys_helpers.train import fit, predict_proba
@@ -80,11 +81,11 @@ def main(argv: list[str] | None = None) -> int:
             continue
         untrained = mce.untrained_cross_encoder(seed=seed, max_length=args.max_length)
         scores = {"untrained": untrained.predict,
-                  "zero-shot MiniLM": lambda f: ce.zero_shot_pair_scores(encoder, f),
+                  "zero-shot MiniLM": lambda f: zero_shot.pair_scores(encoder, f),
                   "TF-IDF cosine": lambda f: _tfidf_cosine(vectorizer, f)}
         for name, score in scores.items():
-            emit({**base, "model": name, "valid": ce.auc_by_negative(valid, score(valid)),
-                  "test": ce.auc_by_negative(test, score(test))})
+            emit({**base, "model": name, "valid": auc_by_negative(valid, score(valid)),
+                  "test": auc_by_negative(test, score(test))})
         started = time.perf_counter()
         model = mce.fine_tune_cross_encoder(train, valid, config=config,
                                             max_length=args.max_length)
@@ -93,8 +94,8 @@ def main(argv: list[str] | None = None) -> int:
               "train_loss_start": model.train_loss_start, "train_loss_end": model.train_loss_end,
               "best_step": model.fit_result.best_step,
               "valid_auc_per_epoch": model.fit_result.history["valid_auc"].round(4).tolist(),
-              "valid": ce.auc_by_negative(valid, model.predict(valid)),
-              "test": ce.auc_by_negative(test, model.predict(test))})
+              "valid": auc_by_negative(valid, model.predict(valid)),
+              "test": auc_by_negative(test, model.predict(test))})
         del model
         if args.stock:
             emit({**base, **_stock(train, valid, test, tokenizer, config, args.max_length)})
@@ -118,7 +119,7 @@ def _stock(train, valid, test, tokenizer, config, max_length) -> dict:
     """The stock classifier (BERT's pooler over [CLS], then a linear layer) under the recipe."""
     set_seed(config.seed)
     model = load_classifier("minilm", num_labels=2, device="cpu")
-    encoded = {name: ce.encode_pairs(tokenizer, frame, max_length)
+    encoded = {name: mce.encode_pairs(tokenizer, frame, max_length)
                for name, frame in (("train", train), ("valid", valid), ("test", test))}
     result = fit(model, encoded["train"], train["label"].to_numpy(), encoded["valid"],
                  valid["label"].to_numpy(), config, progress=False)
@@ -126,8 +127,8 @@ def _stock(train, valid, test, tokenizer, config, max_length) -> dict:
     return {"model": "stock [CLS] + pooler", "fit_seconds": result.seconds,
             "steps": len(losses), "train_loss_start": float(losses[:20].mean()),
             "train_loss_end": float(losses[-20:].mean()),
-            "valid": ce.auc_by_negative(valid, predict_proba(model, encoded["valid"])),
-            "test": ce.auc_by_negative(test, predict_proba(model, encoded["test"]))}
+            "valid": auc_by_negative(valid, predict_proba(model, encoded["valid"])),
+            "test": auc_by_negative(test, predict_proba(model, encoded["test"]))}
 
 
 def _tfidf_cosine(vectorizer: TfidfVectorizer, frame) -> np.ndarray:

@@ -3,8 +3,8 @@
 It is kept for two reasons: chapter 5 runs it to show each defect as an actual exception or a
 wrong output, and `benchmarks/finetune_throughput.py` uses its *style* (tokenise every example
 on the fly, pad to a fixed length, small batches), with the crashing defects fixed, as the
-baseline the corrected pipeline of `recsys_helpers.cross_encoder` is timed against. Do not use
-it for anything else.
+baseline the corrected pipeline of `recsys_helpers.models.cross_encoder` is timed against. Do
+not use it for anything else.
 
 Three datasets, from "as written" to "runs":
 

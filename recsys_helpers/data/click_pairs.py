@@ -12,7 +12,7 @@ impressions alone mostly learns to say "no". The pairs built here fix both:
 - **validation and test** (`click_pairs(task, "test", n, with_shown=True)`): `n` impressions
   of the period (clicks and shown non-clicks, as they happened) plus `per_click` never-shown
   items per click, so a model can be scored against each kind of non-click apart
-  (`recsys_helpers.cross_encoder.auc_by_negative`).
+  (`recsys_helpers.evaluation.auc_by_negative`).
 
 A sampled non-click keeps the click's user, history text and time, so the only thing that
 differs from its click is the item. The ``negative`` column names each row's kind: "" for a

@@ -9,8 +9,10 @@ Conventions used in every chapter (`protocol`):
 
 Modules: `protocol` (relevant sets, per-user metrics of one model), `history` (truncated
 histories and the history-length curve), `slices` (all / warm items / cold items / cold users
-and what each ranks), `compare` (models scored slice by slice, summary tables) and `bootstrap`
-(paired bootstrap intervals over users, and over examples for an AUC).
+and what each ranks), `compare` (models scored slice by slice, summary tables), `bootstrap`
+(paired bootstrap intervals over users, and over examples for an AUC) and `clicks` (click
+predictions scored: the AUC against each kind of non-click, a decision threshold and its report,
+NDCG per query).
 """
 
 from .bootstrap import (
@@ -22,6 +24,7 @@ from .bootstrap import (
     resampled_means,
     unpaired_difference,
 )
+from .clicks import auc_by_negative, choose_threshold, classification_table, per_query_ndcg
 from .compare import (
     METRICS,
     evaluate_slices,
@@ -46,13 +49,17 @@ __all__ = [
     "EvaluationSlice",
     "Interval",
     "SlicedTestSet",
+    "auc_by_negative",
     "bootstrap_mean",
     "build_slices",
+    "choose_threshold",
+    "classification_table",
     "evaluate_per_user",
     "evaluate_slices",
     "history_length_curve",
     "paired_auc_difference",
     "paired_difference",
+    "per_query_ndcg",
     "percentile_interval",
     "relevant_items",
     "resampled_means",

@@ -8,9 +8,9 @@ own text. Both go through the *same* encoder (MiniLM by default: shared weights,
 called a Siamese bi-encoder), and the score of a (user, item) pair is the dot product of their
 normalised vectors, a cosine similarity. Because the towers never look at each other, the whole
 catalogue is encoded once after training, every user once per request, and ranking is one matrix
-product (in production: a nearest-neighbour index). A cross-encoder (`recsys_helpers.
-cross_encoder`) reads each pair together and is more accurate per pair, but must run once per
-pair; that is why retrieval uses two towers and re-ranking a cross-encoder.
+product (in production: a nearest-neighbour index). A cross-encoder
+(`recsys_helpers.models.cross_encoder`) reads each pair together and is more accurate per pair,
+but must run once per pair; that is why retrieval uses two towers and re-ranking a cross-encoder.
 
 **Training with in-batch negatives.** Each training example is a pair (the history *before* a
 click, the clicked item), taken from the training interactions in time order, so a history never

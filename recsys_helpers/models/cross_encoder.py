@@ -36,6 +36,10 @@ shows how it moves with the number of training pairs.
 `save_cross_encoder` and `load_cross_encoder` keep a trained model for deployment (encoder and
 tokenizer the transformers way, the head and how pairs are read beside them).
 
+`encode_pairs` tokenises a frame's pairs (what `PairTokens` caches; a stock transformers
+classifier reads the same ids), and `pair_embeddings` gives what a classifier's head reads for
+each pair: the features of a linear probe on the frozen encoder.
+
 The training loop is `recsys_helpers.train.fit` (per-batch padding, length-grouped batches,
 AdamW with warmup and decay, bf16 autocast, early stopping on validation AUC).
 """
@@ -60,7 +64,16 @@ from ..errors import ParameterError
 from ..metrics import auc
 from ..params import check_choice, check_float, check_int, check_int_list
 from ..runtime import pick_device, set_seed
-from ..train import Encoded, FitResult, TrainConfig, fit, predict_proba, pretokenize
+from ..train import (
+    Encoded,
+    FitResult,
+    TrainConfig,
+    _loader,
+    autocast_context,
+    fit,
+    predict_proba,
+    pretokenize,
+)
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -128,6 +141,54 @@ def pool_states(states: torch.Tensor, attention_mask: torch.Tensor,
     return (states * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
 
 
+def encode_pairs(tokenizer: PreTrainedTokenizerBase, frame: pd.DataFrame,
+                 max_length: int = 96) -> Encoded:
+    """Token ids of each (history_text, item_text) pair, truncated to `max_length`, unpadded.
+
+    Truncation takes tokens from the longer text first, so a long history is cut before the
+    item's own description.
+    """
+    require_columns(frame, PAIR_COLUMNS, "click examples")
+    return pretokenize(tokenizer, frame["history_text"].tolist(), frame["item_text"].tolist(),
+                       max_length=max_length)
+
+
+def pair_embeddings(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase,
+                    frame: pd.DataFrame, max_length: int = 96, batch_size: int = 64,
+                    device: str = "auto", pooling: str = "pooler",
+                    precision: str = "fp32") -> np.ndarray:
+    """What a sequence classifier's head reads for each pair of ``[CLS] history [SEP] item
+    [SEP]``, as a float64 array (n, hidden): ``pooling="pooler"``, the pooled [CLS] vector of
+    the stock head (the base model's ``pooler_output``, or the [CLS] hidden state for models
+    without a pooler); ``"mean"``, the masked mean of the token states that `PairClassifier`
+    reads. ``precision="bf16"`` encodes under bfloat16 autocast (the pooling itself is in
+    fp32)."""
+    check_choice("pooling", pooling, ("pooler", "mean"))
+    encoded = encode_pairs(tokenizer, frame, max_length)
+    if len(encoded) == 0:
+        return np.zeros((0, getattr(model, "base_model", model).config.hidden_size))
+    target = pick_device(device)
+    base = getattr(model, "base_model", model)
+    was_training = model.training
+    model.to(target).eval()
+    loader, order = _loader(encoded, None, batch_size, False, 0, True, tokenizer)  # longest first
+    chunks = []
+    with torch.inference_mode(), autocast_context(target, precision):
+        for batch in loader:
+            batch = {name: t.to(target) for name, t in batch.items()}
+            out = base(**batch)
+            if pooling == "mean":
+                pooled = pool_states(out.last_hidden_state.float(), batch["attention_mask"])
+            else:
+                pooled = getattr(out, "pooler_output", None)
+                pooled = out.last_hidden_state[:, 0] if pooled is None else pooled
+            chunks.append(pooled.float().cpu().numpy())
+    model.train(was_training)
+    result = np.empty((len(encoded), chunks[0].shape[1]), dtype=np.float64)
+    result[order] = np.concatenate(chunks)
+    return result
+
+
 class PairTokens:
     """Token ids of (history_text, item_text) pairs, tokenised once per distinct frame.
 
@@ -146,8 +207,7 @@ class PairTokens:
         hit = self._cache.get(id(frame))
         if hit is not None and hit[0] is frame:
             return hit[1]
-        encoded = pretokenize(self.tokenizer, frame["history_text"].tolist(),
-                              frame["item_text"].tolist(), max_length=self.max_length)
+        encoded = encode_pairs(self.tokenizer, frame, self.max_length)
         self._cache[id(frame)] = (frame, encoded)
         return encoded
 

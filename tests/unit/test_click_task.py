@@ -24,6 +24,7 @@ from recsys_helpers.data.schema import InteractionData
 from recsys_helpers.data.shop import make_lab_shop
 from recsys_helpers.data.synthetic import make_shop
 from recsys_helpers.errors import ParameterError
+from tests.unit.tiny_pairs import click_frame
 
 pytestmark = pytest.mark.unit
 
@@ -197,6 +198,34 @@ def test_avoid_interacted_reproduces_the_chapters_construction(task):
                               per_click=1, seed=5)
     pd.testing.assert_frame_equal(click_pairs(task, "train", 150, avoid="interacted", seed=5),
                                   by_hand)
+
+
+def test_sample_rows_is_seeded_and_keeps_the_order():
+    frame = click_frame(50, 0)
+    first, second = sample_rows(frame, 20, seed=3), sample_rows(frame, 20, seed=3)
+    assert first.equals(second) and len(first) == 20
+    assert first["timestamp"].is_monotonic_increasing
+    assert len(sample_rows(frame, 500)) == 50
+
+
+def test_add_never_shown_with_the_interactions_as_seen():
+    frame = click_frame(40, 1)
+    items = pd.DataFrame({"item_id": [f"i{i}" for i in range(100)],
+                          "text": [f"text {i}" for i in range(100)]})
+    interactions = frame.loc[frame["label"] == 1, ["user_id", "item_id"]]
+    result = add_never_shown(frame, items, interactions, per_click=2, seed=0)
+    sampled = result[result["negative"] == "sampled"]
+    assert len(sampled) == 2 * frame["label"].sum()
+    assert (sampled["label"] == 0).all()
+    touched = set(zip(interactions["user_id"], interactions["item_id"], strict=True))
+    assert not any(pair in touched
+                   for pair in zip(sampled["user_id"], sampled["item_id"], strict=True))
+    texts = items.set_index("item_id")["text"]
+    assert (sampled["item_text"].to_numpy() == texts[sampled["item_id"]].to_numpy()).all()
+    shown = result[result["negative"] != "sampled"].drop(columns="negative")
+    pd.testing.assert_frame_equal(shown.reset_index(drop=True), frame)
+    assert set(result.loc[result["label"] == 1, "negative"]) == {""}
+    assert result["timestamp"].is_monotonic_increasing
 
 
 @pytest.mark.parametrize("kwargs", [

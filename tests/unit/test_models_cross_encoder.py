@@ -1,6 +1,7 @@
 """The mean-pooled click cross-encoder on a tiny BERT and a tiny task: it learns (the loss
 falls), a seed fixes the run, predictions come back in the frame's order, pooling ignores
-padding, the learning curve has one row per size, and bad parameters raise."""
+padding, the learning curve has one row per size, and bad parameters raise; pairs are
+tokenised as the tokenizer does, and pair_embeddings are what a head reads."""
 
 from __future__ import annotations
 
@@ -12,12 +13,14 @@ import pytest
 import torch
 from transformers import BertConfig, BertModel
 
-from recsys_helpers.errors import ParameterError
+from recsys_helpers.errors import DataError, ParameterError
 from recsys_helpers.metrics import auc
 from recsys_helpers.models import cross_encoder as mce
 from recsys_helpers.models.pretrained import load_tokenizer
 from recsys_helpers.runtime import set_seed
 from recsys_helpers.train import TrainConfig
+from tests.unit.tiny_models import tiny_classifier
+from tests.unit.tiny_pairs import click_frame
 
 pytestmark = pytest.mark.unit
 
@@ -223,3 +226,49 @@ def test_the_unused_pooler_is_not_part_of_the_model(trained):
     model, _, _ = trained
     assert model.model.encoder.pooler is None
     assert not any("pooler" in name for name, _ in model.model.named_parameters())
+
+
+def test_encode_pairs_matches_the_tokenizer(tokenizer):
+    frame = click_frame(5, 0)
+    encoded = mce.encode_pairs(tokenizer, frame, max_length=16)
+    for row, example in zip(frame.itertuples(), encoded, strict=True):
+        expected = tokenizer(row.history_text, row.item_text, truncation=True, max_length=16)
+        assert example["input_ids"] == expected["input_ids"]
+        assert example["token_type_ids"] == expected["token_type_ids"]
+    assert encoded.tokenizer is tokenizer
+    with pytest.raises(DataError, match="item_text"):
+        mce.encode_pairs(tokenizer, frame.drop(columns="item_text"))
+
+
+def test_pair_embeddings_are_the_pooled_cls_in_input_order(tokenizer):
+    model = tiny_classifier(tokenizer).eval()
+    frame = click_frame(9, 3)
+    vectors = mce.pair_embeddings(model, tokenizer, frame, max_length=32, batch_size=4,
+                                  device="cpu")
+    assert vectors.shape == (9, 32)
+    for i in (0, 4, 8):
+        single = tokenizer(frame["history_text"][i], frame["item_text"][i], truncation=True,
+                           max_length=32, return_tensors="pt")
+        with torch.no_grad():
+            expected = model.bert(**single).pooler_output[0].numpy()
+        np.testing.assert_allclose(vectors[i], expected, atol=1e-5)
+
+
+def test_mean_pair_embeddings_are_what_the_mean_pooled_head_reads(tokenizer):
+    classifier = mce.PairClassifier(tiny_classifier(tokenizer).bert).eval()
+    frame = click_frame(9, 3)
+    vectors = mce.pair_embeddings(classifier, tokenizer, frame, max_length=32, batch_size=4,
+                                  device="cpu", pooling="mean")
+    assert vectors.shape == (9, 32)
+    for i in (0, 4, 8):
+        single = tokenizer(frame["history_text"][i], frame["item_text"][i], truncation=True,
+                           max_length=32, return_tensors="pt")
+        with torch.no_grad():
+            states = classifier.encoder(**single).last_hidden_state
+            expected = mce.pool_states(states, single["attention_mask"])[0].numpy()
+        np.testing.assert_allclose(vectors[i], expected, atol=1e-5)
+    bf16 = mce.pair_embeddings(classifier, tokenizer, frame, max_length=32, device="cpu",
+                               pooling="mean", precision="bf16")
+    np.testing.assert_allclose(bf16, vectors, atol=0.1)
+    with pytest.raises(ParameterError, match="pooling"):
+        mce.pair_embeddings(classifier, tokenizer, frame, pooling="max")

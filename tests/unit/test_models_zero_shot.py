@@ -1,4 +1,5 @@
-"""models.zero_shot: similarities against scikit-learn, rankings, classifiers, recommenders."""
+"""models.zero_shot: similarities against scikit-learn, rankings, classifiers, recommenders,
+and the cosines of (history, item) pairs."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from recsys_helpers.models.zero_shot import (
     ZeroShotClassifier,
     cosine_scores,
     embed,
+    pair_features,
+    pair_scores,
     rank_by_query,
 )
 
@@ -165,3 +168,38 @@ def test_two_stage_orders_the_base_candidates_by_popularity():
     assert tied.score(["u"])[0, 0] == UNRANKABLE  # seen
     with pytest.raises(ParameterError, match="Recommender"):
         TwoStageRecommender("content", 10)
+
+
+class _StubEncoder:
+    """Deterministic vectors per text, in place of a SentenceTransformer."""
+
+    def __init__(self):
+        self.calls = []
+
+    def encode(self, texts, normalize_embeddings, **_):
+        self.calls.append(list(texts))
+        vectors = np.array([[len(t), t.count("a") + 1.0, 1.0] for t in texts])
+        if normalize_embeddings:
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors
+
+
+def test_zero_shot_scores_are_cosines_of_distinct_texts():
+    frame = pd.DataFrame({"history_text": ["aa", "b", "aa"], "item_text": ["ccc", "aa", "b"]})
+    encoder = _StubEncoder()
+    scores = pair_scores(encoder, frame)
+    assert sorted(encoder.calls[0]) == ["aa", "b", "ccc"]  # each text embedded once
+
+    def vector(t):
+        v = np.array([len(t), t.count("a") + 1.0, 1.0])
+        return v / np.linalg.norm(v)
+
+    expected = [vector(h) @ vector(i) for h, i in zip(frame.history_text, frame.item_text,
+                                                      strict=True)]
+    np.testing.assert_allclose(scores, expected, rtol=1e-6)
+
+
+def test_zero_shot_features_sum_to_the_cosine():
+    frame = pd.DataFrame({"history_text": ["aa", "b"], "item_text": ["ccc", "aa"]})
+    features = pair_features(_StubEncoder(), frame)
+    np.testing.assert_allclose(features.sum(axis=1), pair_scores(_StubEncoder(), frame))

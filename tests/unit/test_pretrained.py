@@ -20,6 +20,7 @@ from recsys_helpers.models.pretrained import (
     load_config,
     load_encoder,
     load_tokenizer,
+    newly_initialised,
     resolve_model,
 )
 
@@ -191,3 +192,12 @@ def test_missing_encoder_weights_still_warn(tokenizer, tmp_path):
 def test_load_config_reads_the_bundled_model_without_weights():
     config = load_config("minilm")
     assert (config.num_hidden_layers, config.hidden_size) == (6, 384)
+
+
+def test_newly_initialised_is_the_head_the_checkpoint_lacks():
+    new = newly_initialised("minilm", num_labels=3)
+    assert new == ["classifier.bias", "classifier.weight"]  # the checkpoint has a pooler
+    model = load_classifier("minilm", num_labels=3, device="cpu")
+    assert model.classifier.weight.shape == (3, model.config.hidden_size)
+    with pytest.raises(ParameterError):
+        newly_initialised("minilm", num_labels=0)

@@ -9,17 +9,21 @@ import torch
 from recsys_helpers import train
 from recsys_helpers.errors import ParameterError
 from recsys_helpers.metrics import auc
+from recsys_helpers.models.cross_encoder import encode_pairs
 from recsys_helpers.models.pretrained import load_tokenizer
 from recsys_helpers.train import (
     Encoded,
+    LengthGroupedBatches,
     TrainConfig,
     fit,
     freeze_layers,
     make_loader,
+    parameter_groups,
     predict_proba,
     pretokenize,
 )
 from tests.unit.tiny_models import tiny_classifier
+from tests.unit.tiny_pairs import click_frame
 
 pytestmark = pytest.mark.unit
 
@@ -252,3 +256,61 @@ def test_bf16_on_a_gpu_without_bfloat16_fails_clearly(monkeypatch):
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda *a, **k: "Tesla T4")
     with pytest.raises(ParameterError, match="Tesla T4 has none: use precision='fp32'"):
         autocast_context("cuda", "bf16")
+
+
+def test_length_grouped_batches(tokenizer):
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(5, 60, 1000)
+    sampler = LengthGroupedBatches(lengths, batch_size=16, seed=1, chunk_batches=10)
+    first, second = list(sampler), list(sampler)
+    assert len(first) == len(sampler) == 63
+    assert sorted(i for b in first for i in b) == list(range(1000))
+    assert first != second  # a new grouping each epoch
+    assert list(LengthGroupedBatches(lengths, 16, seed=1, chunk_batches=10)) == first
+    padded = sum(16 * lengths[b].max() for b in first)
+    random_batches = np.array_split(rng.permutation(1000), 63)
+    assert padded < 0.8 * sum(16 * lengths[b].max() for b in random_batches)
+    # through make_loader: every example once, padded per batch
+    encoded = encode_pairs(tokenizer, click_frame(100, 2), max_length=32)
+    loader = make_loader(encoded, np.zeros(100, int), batch_size=16, shuffle=True,
+                         group_by_length=True)
+    assert sum(len(b["labels"]) for b in loader) == 100
+    with pytest.raises(ParameterError, match="shuffle"):
+        make_loader(encoded, batch_size=16, group_by_length=True)
+    with pytest.raises(ParameterError, match="group_by_length"):
+        TrainConfig(group_by_length="yes")
+
+
+def test_bf16_training_steps_follow_fp32(tokenizer):
+    train, valid = click_frame(128, 0), click_frame(64, 1)
+    results = {}
+    for precision in ("fp32", "bf16"):
+        config = TrainConfig(epochs=1, batch_size=32, lr=5e-3, device="cpu", precision=precision)
+        model = tiny_classifier(tokenizer)
+        result = fit(model, encode_pairs(tokenizer, train, 32), train["label"].to_numpy(),
+                     encode_pairs(tokenizer, valid, 32), valid["label"].to_numpy(), config,
+                     progress=False)
+        assert result.precision == precision
+        results[precision] = result.history
+    # same seed and batches: bfloat16 rounding moves the losses a little, not the course
+    np.testing.assert_allclose(results["bf16"]["train_loss"], results["fp32"]["train_loss"],
+                               atol=0.02)
+    with pytest.raises(ParameterError, match="precision"):
+        TrainConfig(precision="fp16")
+
+
+def test_head_lr_gives_the_new_head_its_own_rate(tokenizer):
+    model = tiny_classifier(tokenizer)
+    groups = parameter_groups(model, weight_decay=0.01, lr=1e-4, head_lr=2e-3)
+    head = {id(p) for p in model.classifier.parameters()}
+    for group in groups:
+        in_head = {id(p) in head for p in group["params"]}
+        assert len(in_head) == 1  # a group is all head or all base model
+        assert group["lr"] == (2e-3 if in_head.pop() else 1e-4)
+    assert sum(len(g["params"]) for g in groups) == len(list(model.parameters()))
+    decayed = [g for g in groups if g["weight_decay"] > 0]
+    assert all(p.ndim >= 2 for g in decayed for p in g["params"])
+    # without head_lr: one rate for all, as before
+    assert all("lr" not in g or g["lr"] == 1e-4 for g in parameter_groups(model, 0.01, 1e-4))
+    with pytest.raises(ParameterError, match="head_lr"):
+        TrainConfig(head_lr=0)
