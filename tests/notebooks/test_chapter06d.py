@@ -66,9 +66,15 @@ def test_shop_other_seed(run_chapter):
 
 @pytest.mark.shared_data
 def test_crowdflower(mirror, run_chapter):
+    # The cross-encoder at its default 5 epochs: at 2 (this test's setting until 2026-12-07) its
+    # loss stayed at 0.689 -> 0.689, a re-ranker that never trained; at 5 it fits its 153 pairs
+    # (0.686 -> 0.476) though with a validation AUC of only 0.559, and re-ranking scores 0.763,
+    # near the random floor of 0.750. With 160 queries x 4 pairs (1,126 pairs, 4 epochs, about
+    # 4 minutes, not a test) it reached 0.618 and 0.831, still below the hybrid's 0.896.
     figures = run_chapter(CHAPTER, dataset="crowdflower", seed=1, n_test_queries=60,
-                          n_tune_queries=40, ce_train_queries=40, ce_epochs=2)
+                          n_tune_queries=40, ce_train_queries=40)
     _check_table(figures)
+    _check_reranker_trains(figures)
     # Most judged products are relevant: a random order of them already scores high.
     assert figures["search_ndcg10_random"] > 0.6
 
