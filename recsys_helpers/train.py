@@ -341,7 +341,7 @@ def predict_proba(
 
     Examples are batched longest first, so each batch holds texts of similar length and little
     padding; the results are put back in the original order before they are returned.
-    ``precision="bf16"`` runs the forward passes under bfloat16 autocast (about 3x faster on a
+    ``precision="bf16"`` runs the forward passes under bfloat16 autocast (about 2-3x faster on a
     CPU with bfloat16 matrix instructions; a model whose head computes in fp32, such as
     `recsys_helpers.models.cross_encoder.PairClassifier`, keeps its scores free of bf16 ties).
     """

@@ -178,8 +178,9 @@ def encode_texts(
 ) -> np.ndarray:
     """Embed texts as a float32 array (n, dim); normalised rows make dot product = cosine.
 
-    ``precision="bf16"`` encodes under bfloat16 autocast: about 3x faster on a CPU with
-    bfloat16 matrix instructions, cosine to the fp32 vectors above 0.995."""
+    ``precision="bf16"`` encodes under bfloat16 autocast: about 2-3x faster on a CPU with
+    bfloat16 matrix instructions (`benchmarks/catalogue_encoding.py`), cosine to the fp32
+    vectors above 0.995."""
     import torch
 
     from ..train import PRECISIONS, autocast_context
