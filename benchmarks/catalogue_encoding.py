@@ -46,6 +46,7 @@ import torch
 from recsys_helpers.data import load_dataset
 from recsys_helpers.data.splits import temporal_split
 from recsys_helpers.evaluation.compare import evaluate_slices, slice_differences, slice_summary
+from recsys_helpers.models.baselines import top_k_indices
 from recsys_helpers.models.bi_encoder import BiEncoderRecommender
 from recsys_helpers.runtime import pick_device
 
@@ -184,8 +185,11 @@ def _best_rate(encode: Callable[[], object], n_texts: int, repeats: int) -> tupl
 
 
 def _neighbours(vectors: np.ndarray, k: int) -> np.ndarray:
-    """Each item's k nearest other items by cosine (the vectors are normalised)."""
-    return np.argsort(-(vectors @ vectors.T), axis=1, kind="stable")[:, 1:k + 1]
+    """Each item's k nearest other items by cosine (the vectors are normalised); the item itself
+    is excluded by index, so an item with a duplicate text still has k others."""
+    similarity = vectors @ vectors.T
+    np.fill_diagonal(similarity, -np.inf)
+    return top_k_indices(similarity, k)
 
 
 def _kept(reference: np.ndarray, vectors: np.ndarray, k: int) -> float:
